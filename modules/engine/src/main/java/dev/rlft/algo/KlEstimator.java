@@ -1,0 +1,103 @@
+package dev.rlft.algo;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Objects;
+
+/**
+ * Per-token estimators of {@code KL(pi || pi_ref)} from samples of the policy {@code pi}
+ * (J. Schulman, "Approximating KL Divergence", 2020).
+ *
+ * <p>With the per-token log-ratio {@code d = logp_ref - logp}, where {@code logp} is the policy's
+ * log-probability of the sampled token: {@code k1 = -d}, {@code k2 = d^2 / 2}, {@code k3 = exp(d) -
+ * d - 1}. k1 is unbiased but high-variance and can be negative; k2 is biased but low-variance; k3
+ * is unbiased, non-negative and low-variance, and is the default, as in GRPO (arXiv 2402.03300,
+ * eq. 4). No clamping is applied (verl clamps k3 to [-10, 10]; we leave that to the caller).
+ *
+ * <p>The plain form computes in double precision (k3 via {@link Math#expm1} to avoid cancellation
+ * near {@code d = 0}) and rounds once to float; the DJL form computes in the arrays' type.
+ */
+public enum KlEstimator {
+
+  /** {@code k1 = -d = logp - logp_ref}. */
+  K1 {
+    @Override
+    double fromLogRatio(double d) {
+      return -d;
+    }
+
+    @Override
+    public NDArray value(NDArray logp, NDArray refLogp) {
+      check(logp, refLogp);
+      return logp.sub(refLogp);
+    }
+  },
+
+  /** {@code k2 = d^2 / 2}. */
+  K2 {
+    @Override
+    double fromLogRatio(double d) {
+      return 0.5 * d * d;
+    }
+
+    @Override
+    public NDArray value(NDArray logp, NDArray refLogp) {
+      check(logp, refLogp);
+      return logp.sub(refLogp).square().mul(0.5f);
+    }
+  },
+
+  /** {@code k3 = exp(d) - d - 1}, {@code >= 0}; zero exactly when {@code logp == logp_ref}. */
+  K3 {
+    @Override
+    double fromLogRatio(double d) {
+      return Math.expm1(d) - d;
+    }
+
+    @Override
+    public NDArray value(NDArray logp, NDArray refLogp) {
+      check(logp, refLogp);
+      NDArray minusD = logp.sub(refLogp); // -d, computed from logp so it lands in logp's manager
+      return minusD.neg().exp().add(minusD).sub(1f);
+    }
+  };
+
+  /** The estimate as a function of the log-ratio {@code d = logp_ref - logp}. */
+  abstract double fromLogRatio(double d);
+
+  /**
+   * Plain reference: the estimate for one token.
+   *
+   * @param logp the policy's log-probability of the sampled token
+   * @param refLogp the reference model's log-probability of the same token
+   */
+  public float value(float logp, float refLogp) {
+    return (float) fromLogRatio((double) refLogp - logp);
+  }
+
+  /**
+   * DJL version, elementwise: both arrays have the same shape (any rank) and data type.
+   *
+   * @return a new array of that shape in {@code logp}'s manager, as are the intermediates; the
+   *     inputs are not closed, and gradient flows into whichever of them requires it
+   * @throws IllegalArgumentException if the shapes differ
+   */
+  public abstract NDArray value(NDArray logp, NDArray refLogp);
+
+  /**
+   * Returns the estimator with this name, ignoring case ({@code "k3"} is {@link #K3}).
+   *
+   * @throws IllegalArgumentException for an unknown name; the message lists the valid names
+   */
+  public static KlEstimator parse(String name) {
+    return Names.parse(KlEstimator.class, "KL estimator", name);
+  }
+
+  private static void check(NDArray logp, NDArray refLogp) {
+    Objects.requireNonNull(logp, "logp");
+    Objects.requireNonNull(refLogp, "refLogp");
+    if (!logp.getShape().equals(refLogp.getShape())) {
+      throw new IllegalArgumentException(
+          "logp shape " + logp.getShape() + " differs from refLogp shape " + refLogp.getShape());
+    }
+  }
+}
