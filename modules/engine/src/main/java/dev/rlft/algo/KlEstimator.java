@@ -46,7 +46,10 @@ public enum KlEstimator {
     }
   },
 
-  /** {@code k3 = exp(d) - d - 1}, {@code >= 0}; zero exactly when {@code logp == logp_ref}. */
+  /**
+   * {@code k3 = exp(d) - d - 1}, {@code >= 0}; zero exactly when {@code logp == logp_ref}. The DJL
+   * form floors the float32 result at 0 (see the comment there).
+   */
   K3 {
     @Override
     double fromLogRatio(double d) {
@@ -57,7 +60,9 @@ public enum KlEstimator {
     public NDArray value(NDArray logp, NDArray refLogp) {
       check(logp, refLogp);
       NDArray minusD = logp.sub(refLogp); // -d, computed from logp so it lands in logp's manager
-      return minusD.neg().exp().add(minusD).sub(1f);
+      // Without expm1, float32 rounding can leave exp(d) - d - 1 a few ulps below 0 for |d| below
+      // ~1e-3; the floor restores k3 >= 0 and only zeroes a gradient that is itself ~|d| there.
+      return minusD.neg().exp().add(minusD).sub(1f).maximum(0f);
     }
   };
 

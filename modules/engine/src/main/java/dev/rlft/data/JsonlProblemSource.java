@@ -6,12 +6,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -19,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -52,9 +56,9 @@ public final class JsonlProblemSource implements ProblemSource {
 
   private static final ObjectMapper JSON =
       JsonMapper.builder()
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+          .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES)
           .build();
 
   /** GSM8K's calculator annotation, e.g. {@code <<48/2=24>>}. */
@@ -116,8 +120,10 @@ public final class JsonlProblemSource implements ProblemSource {
       }
     } catch (NoSuchFileException e) {
       throw DatasetException.inFile(path, "no such file", e);
+    } catch (AccessDeniedException e) {
+      throw DatasetException.inFile(path, "permission denied", e);
     } catch (IOException e) {
-      throw DatasetException.inFile(path, "cannot read: " + e, e);
+      throw DatasetException.inFile(path, "cannot read: " + e.getMessage(), e);
     }
     return List.copyOf(problems);
   }
@@ -132,13 +138,23 @@ public final class JsonlProblemSource implements ProblemSource {
 
   private Problem parse(String line, long lineNumber) {
     JsonNode node;
-    try {
-      node = JSON.readTree(line);
+    try (JsonParser parser = JSON.createParser(line)) {
+      node = JSON.readTree(parser);
+      if (parser.nextToken() != null) {
+        throw DatasetException.atLine(
+            path,
+            lineNumber,
+            "malformed JSON at column "
+                + parser.currentTokenLocation().getColumnNr()
+                + ": unexpected text after the JSON value");
+      }
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       String column = at == null || at.getColumnNr() < 1 ? "" : " at column " + at.getColumnNr();
       throw DatasetException.atLine(
           path, lineNumber, "malformed JSON" + column + ": " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading a string cannot fail", e);
     }
     if (!node.isObject()) {
       throw DatasetException.atLine(
@@ -148,27 +164,23 @@ public final class JsonlProblemSource implements ProblemSource {
     JsonlFormat lineFormat = format == JsonlFormat.AUTO ? detect(node) : format;
     String defaultId = stem() + "-" + lineNumber;
     try {
-      switch (lineFormat) {
-        case GSM8K:
-          return gsm8k(fields, defaultId);
-        case MATH:
-          String id = fields.optionalId("unique_id");
-          return new Problem(
-              id != null ? id : Objects.requireNonNullElse(fields.optionalId("id"), defaultId),
-              fields.requiredText("problem"),
-              fields.optionalText("solution"),
-              fields.answer("answer"));
-        case RLFT:
-          return new Problem(
-              Objects.requireNonNullElse(fields.optionalId("id"), defaultId),
-              fields.requiredText("problem"),
-              fields.optionalText("solution"),
-              fields.answer("answer"));
-        default:
-          throw new IllegalStateException("unhandled format " + lineFormat);
-      }
+      return switch (lineFormat) {
+        case GSM8K -> gsm8k(fields, defaultId);
+        case MATH -> new Problem(
+            firstNonNull(fields.optionalId("unique_id"), fields.optionalId("id"), defaultId),
+            fields.requiredText("problem"),
+            fields.optionalText("solution"),
+            fields.answer("answer"));
+        case RLFT -> new Problem(
+            firstNonNull(fields.optionalId("id"), defaultId),
+            fields.requiredText("problem"),
+            fields.optionalText("solution"),
+            fields.answer("answer"));
+        case AUTO -> throw new IllegalStateException("AUTO must be resolved per line");
+      };
     } catch (IllegalArgumentException e) {
-      // Problem's own validation: a blank id is the only case the field checks leave to it.
+      // The field checks already reject what Problem rejects; this keeps the one-error contract
+      // should Problem's validation grow.
       throw DatasetException.atLine(path, lineNumber, e.getMessage(), e);
     }
   }
@@ -185,7 +197,7 @@ public final class JsonlProblemSource implements ProblemSource {
       throw fields.error("field \"answer\" has nothing after \"" + GSM8K_MARK + "\"");
     }
     return new Problem(
-        Objects.requireNonNullElse(fields.optionalId("id"), defaultId),
+        firstNonNull(fields.optionalId("id"), defaultId),
         question,
         gsm8kSolution(answerField.substring(0, mark), answer),
         answer);
@@ -204,6 +216,15 @@ public final class JsonlProblemSource implements ProblemSource {
     return String.join("\n\n", steps);
   }
 
+  private static String firstNonNull(String... candidates) {
+    for (String candidate : candidates) {
+      if (candidate != null) {
+        return candidate;
+      }
+    }
+    throw new IllegalStateException("no candidate id");
+  }
+
   private static JsonlFormat detect(JsonNode node) {
     if (node.has("question")) {
       return JsonlFormat.GSM8K;
@@ -219,7 +240,7 @@ public final class JsonlProblemSource implements ProblemSource {
   }
 
   private static String typeName(JsonNode node) {
-    return node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+    return node.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 
   /** Typed access to one line's fields, failing with the line's position. */
@@ -312,23 +333,23 @@ public final class JsonlProblemSource implements ProblemSource {
 
     /** The next line without its terminator, or null at the end of the stream. */
     byte[] next() throws IOException {
-      byte[] line = new byte[128];
+      byte[] line = new byte[256];
       int length = 0;
+      boolean any = false;
       while (true) {
         if (position == size) {
-          if (eof || (size = in.read(buffer)) < 0) {
+          size = eof ? -1 : in.read(buffer);
+          position = 0;
+          if (size <= 0) {
             eof = true;
             size = 0;
-            position = 0;
-            return length == 0 && !pendingLine ? null : finish(line, length);
+            return any ? withoutCarriageReturn(line, length) : null;
           }
-          position = 0;
         }
-        pendingLine = true;
+        any = true;
         byte b = buffer[position++];
         if (b == '\n') {
-          pendingLine = false;
-          return finish(line, length);
+          return withoutCarriageReturn(line, length);
         }
         if (length == line.length) {
           line = Arrays.copyOf(line, length * 2);
@@ -337,10 +358,7 @@ public final class JsonlProblemSource implements ProblemSource {
       }
     }
 
-    private boolean pendingLine;
-
-    private byte[] finish(byte[] line, int length) {
-      pendingLine = false;
+    private static byte[] withoutCarriageReturn(byte[] line, int length) {
       int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
       return Arrays.copyOf(line, end);
     }

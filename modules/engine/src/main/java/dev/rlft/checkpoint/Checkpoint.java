@@ -1,0 +1,202 @@
+package dev.rlft.checkpoint;
+
+import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.ModelConfig;
+import dev.rlft.proto.checkpoint.CheckpointManifest;
+import dev.rlft.proto.checkpoint.ModelConfigProto;
+import dev.rlft.proto.checkpoint.TensorEntry;
+import dev.rlft.proto.checkpoint.TokenizerProto;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.CRC32;
+
+/**
+ * A saved model: weights, model config, tokenizer, optimizer moments and counters.
+ *
+ * <p>On disk a checkpoint is a folder holding {@code manifest.pb} (a {@link CheckpointManifest})
+ * and {@code tensors.bin} (little-endian float32, CRC32 in the manifest). {@link #save} writes a
+ * temporary sibling folder, fsyncs both files and renames it into place, so a reader sees either
+ * the previous checkpoint or the complete new one, never a half-written one.
+ *
+ * @param optimizerState AdamW moments ("m/NAME", "v/NAME"); empty when not saved
+ */
+public record Checkpoint(
+    ModelConfig model,
+    CharTokenizer tokenizer,
+    Map<String, float[]> weights,
+    Map<String, float[]> optimizerState,
+    long optimizerSteps,
+    long weightVersion,
+    String phase,
+    Map<String, String> metadata) {
+
+  public static final int FORMAT_VERSION = 1;
+  static final String MANIFEST = "manifest.pb";
+  static final String TENSORS = "tensors.bin";
+
+  public Checkpoint {
+    weights = Map.copyOf(weights);
+    optimizerState = Map.copyOf(optimizerState);
+    metadata = Map.copyOf(metadata);
+  }
+
+  /** Writes this checkpoint to {@code dir} atomically, replacing what was there. */
+  public void save(Path dir) throws IOException {
+    Path parent = dir.toAbsolutePath().getParent();
+    Files.createDirectories(parent);
+    Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp-");
+    try {
+      CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder()
+          .setFormatVersion(FORMAT_VERSION)
+          .setModel(toProto(model))
+          .setTokenizer(TokenizerProto.newBuilder().setKind("char").addAllSymbols(tokenizer.symbols()))
+          .setOptimizerSteps(optimizerSteps)
+          .setStep(optimizerSteps)
+          .setWeightVersion(weightVersion)
+          .setPhase(phase)
+          .setCreatedBy("rlft")
+          .putAllMetadata(metadata);
+      CRC32 crc = new CRC32();
+      try (FileChannel out = FileChannel.open(tmp.resolve(TENSORS), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        long offset = 0;
+        offset = writeTensors(out, new java.util.TreeMap<>(weights), offset, crc, manifest, false);
+        writeTensors(out, new java.util.TreeMap<>(optimizerState), offset, crc, manifest, true);
+        out.force(true);
+      }
+      manifest.setTensorsCrc32((int) crc.getValue());
+      try (OutputStream out = Files.newOutputStream(tmp.resolve(MANIFEST), StandardOpenOption.CREATE_NEW)) {
+        manifest.build().writeTo(out);
+      }
+      try (FileChannel ch = FileChannel.open(tmp.resolve(MANIFEST), StandardOpenOption.WRITE)) {
+        ch.force(true);
+      }
+      Path old = null;
+      if (Files.exists(dir)) {
+        old = Files.createTempDirectory(parent, "." + dir.getFileName() + ".old-");
+        Files.delete(old);
+        Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+      }
+      try {
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+        throw new IOException("cannot move checkpoint into place at " + dir + ": " + e.getMessage(), e);
+      }
+      if (old != null) {
+        deleteTree(old);
+      }
+      fsyncDir(parent);
+    } finally {
+      if (Files.exists(tmp)) {
+        deleteTree(tmp);
+      }
+    }
+  }
+
+  private static long writeTensors(FileChannel out, Map<String, float[]> tensors, long offset, CRC32 crc,
+      CheckpointManifest.Builder manifest, boolean optimizer) throws IOException {
+    for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+      float[] data = e.getValue();
+      ByteBuffer buf = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+      buf.asFloatBuffer().put(data);
+      crc.update(buf.duplicate());
+      while (buf.hasRemaining()) {
+        out.write(buf);
+      }
+      TensorEntry entry = TensorEntry.newBuilder()
+          .setName(e.getKey()).addShape(data.length).setOffset(offset).setLength(data.length * 4L).build();
+      if (optimizer) {
+        manifest.addOptimizerState(entry);
+      } else {
+        manifest.addWeights(entry);
+      }
+      offset += data.length * 4L;
+    }
+    return offset;
+  }
+
+  /** Reads a checkpoint folder written by {@link #save}; a damaged one is an IOException naming the problem. */
+  public static Checkpoint load(Path dir) throws IOException {
+    Path manifestFile = dir.resolve(MANIFEST);
+    Path tensorsFile = dir.resolve(TENSORS);
+    if (!Files.isRegularFile(manifestFile) || !Files.isRegularFile(tensorsFile)) {
+      throw new IOException(dir + ": not an rlft checkpoint (needs " + MANIFEST + " and " + TENSORS + ")");
+    }
+    CheckpointManifest manifest;
+    try (var in = Files.newInputStream(manifestFile)) {
+      manifest = CheckpointManifest.parseFrom(in);
+    }
+    if (manifest.getFormatVersion() != FORMAT_VERSION) {
+      throw new IOException(dir + ": checkpoint format " + manifest.getFormatVersion() + ", expected " + FORMAT_VERSION);
+    }
+    byte[] bytes = Files.readAllBytes(tensorsFile);
+    CRC32 crc = new CRC32();
+    crc.update(bytes);
+    if ((int) crc.getValue() != manifest.getTensorsCrc32()) {
+      throw new IOException(dir + ": " + TENSORS + " is corrupt (CRC32 mismatch)");
+    }
+    ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    return new Checkpoint(
+        fromProto(manifest.getModel()),
+        CharTokenizer.fromSymbols(manifest.getTokenizer().getSymbolsList()),
+        readTensors(manifest.getWeightsList(), buf, dir),
+        readTensors(manifest.getOptimizerStateList(), buf, dir),
+        manifest.getOptimizerSteps(),
+        manifest.getWeightVersion(),
+        manifest.getPhase(),
+        manifest.getMetadataMap());
+  }
+
+  private static Map<String, float[]> readTensors(Iterable<TensorEntry> entries, ByteBuffer buf, Path dir) throws IOException {
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (TensorEntry e : entries) {
+      if (e.getOffset() < 0 || e.getLength() % 4 != 0 || e.getOffset() + e.getLength() > buf.capacity()) {
+        throw new IOException(dir + ": tensor '" + e.getName() + "' lies outside " + TENSORS);
+      }
+      float[] data = new float[(int) (e.getLength() / 4)];
+      buf.slice((int) e.getOffset(), (int) e.getLength()).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(data);
+      out.put(e.getName(), data);
+    }
+    return out;
+  }
+
+  static ModelConfigProto toProto(ModelConfig c) {
+    return ModelConfigProto.newBuilder()
+        .setVocabSize(c.vocabSize()).setDim(c.dim()).setNLayers(c.nLayers()).setNHeads(c.nHeads())
+        .setNKvHeads(c.nKvHeads()).setHiddenDim(c.hiddenDim()).setMaxSeqLen(c.maxSeqLen())
+        .setRopeTheta(c.ropeTheta()).setNormEps(c.normEps()).setTiedEmbeddings(c.tiedEmbeddings()).build();
+  }
+
+  static ModelConfig fromProto(ModelConfigProto p) {
+    return new ModelConfig(p.getVocabSize(), p.getDim(), p.getNLayers(), p.getNHeads(), p.getNKvHeads(),
+        p.getHiddenDim(), p.getMaxSeqLen(), p.getRopeTheta(), p.getNormEps(), p.getTiedEmbeddings());
+  }
+
+  private static void fsyncDir(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException ignored) {
+      // not every file system lets a directory be opened for fsync; the rename is still atomic
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.rlft.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.GradientCollector;
+import dev.rlft.algo.AdvantageEstimator;
+import dev.rlft.algo.Advantages;
+import dev.rlft.algo.KlEstimator;
+import dev.rlft.algo.LossAggregation;
+import dev.rlft.algo.PolicyLoss;
+import dev.rlft.model.LlamaModel;
+import dev.rlft.model.TokenLogProbs;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One GRPO policy update (Shao et al., arXiv 2402.03300): group-normalised advantages from scalar
+ * rewards, clipped importance ratio against the sampling log-probabilities, KL to a frozen
+ * reference policy, aggregated over tokens as configured.
+ */
+public final class GrpoUpdate {
+
+  /** Loss settings. */
+  public record Config(
+      AdvantageEstimator advantage,
+      float clipLow,
+      float clipHigh,
+      float beta,
+      KlEstimator kl,
+      LossAggregation aggregation,
+      float temperature,
+      LrSchedule schedule) {
+    public Config {
+      if (!(clipLow > 0 && clipLow < 1) || !(clipHigh > 0)) {
+        throw new IllegalArgumentException("clip range must satisfy 0 < clip-low < 1 and clip-high > 0, got "
+            + clipLow + ", " + clipHigh);
+      }
+      if (!(beta >= 0)) {
+        throw new IllegalArgumentException("beta must be >= 0, got " + beta);
+      }
+      if (!(temperature > 0)) {
+        throw new IllegalArgumentException("training temperature must be > 0, got " + temperature);
+      }
+    }
+  }
+
+  private final LlamaModel policy;
+  private final LlamaModel reference;
+  private final AdamW optimizer;
+  private final Config config;
+  private final int pad;
+
+  public GrpoUpdate(LlamaModel policy, LlamaModel reference, AdamW optimizer, Config config, int padId) {
+    if (!policy.trainable()) {
+      throw new IllegalArgumentException("GRPO needs a trainable policy");
+    }
+    if (reference != null && reference.trainable()) {
+      throw new IllegalArgumentException("the reference policy must be frozen");
+    }
+    if (config.beta() > 0 && reference == null) {
+      throw new IllegalArgumentException("beta > 0 needs a reference policy");
+    }
+    this.policy = policy;
+    this.reference = reference;
+    this.optimizer = optimizer;
+    this.config = config;
+    this.pad = padId;
+  }
+
+  /**
+   * Updates the policy on complete groups laid out consecutively ({@code groupSize} trajectories
+   * per prompt).
+   *
+   * @return metrics: loss, pg_loss, kl, clip_frac, ratio, entropy, grad_norm, lr, adv_abs, tokens,
+   *     zero_adv_groups
+   */
+  public Map<String, Double> step(List<Trajectory> batch, int groupSize) {
+    if (batch.isEmpty() || batch.size() % groupSize != 0) {
+      throw new IllegalArgumentException("batch of " + batch.size() + " is not whole groups of " + groupSize);
+    }
+    float[] rewards = new float[batch.size()];
+    for (int i = 0; i < rewards.length; i++) {
+      rewards[i] = batch.get(i).reward();
+      if (i % groupSize != 0 && batch.get(i).groupId() != batch.get(i - 1).groupId()) {
+        throw new IllegalArgumentException("trajectory " + i + " breaks group " + batch.get(i - 1).groupId());
+      }
+    }
+    float[] adv = Advantages.compute(config.advantage(), rewards, groupSize);
+    int flatGroups = 0;
+    for (int g = 0; g < adv.length; g += groupSize) {
+      boolean allZero = true;
+      for (int i = g; i < g + groupSize; i++) {
+        allZero &= adv[i] == 0f;
+      }
+      flatGroups += allZero ? 1 : 0;
+    }
+    List<int[]> seqs = new ArrayList<>(batch.size());
+    List<float[]> old = new ArrayList<>(batch.size());
+    int[] starts = new int[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      Trajectory t = batch.get(i);
+      int[] seq = new int[t.prompt().length + t.completion().length];
+      System.arraycopy(t.prompt(), 0, seq, 0, t.prompt().length);
+      System.arraycopy(t.completion(), 0, seq, t.prompt().length, t.completion().length);
+      seqs.add(seq);
+      starts[i] = t.completion().length == 0 ? seq.length : t.prompt().length;
+      old.add(t.logprobs());
+    }
+    SequenceBatch sb = new SequenceBatch(seqs, starts);
+    float lr = config.schedule().at(optimizer.steps() + 1);
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    try (NDManager step = policy.manager().getParentManager().newSubManager()) {
+      NDArray tokens = sb.tokens(step, pad);
+      NDArray mask = sb.mask(step);
+      NDArray oldLogp = sb.alignTargets(step, old);
+      NDArray advantages = step.create(adv);
+      NDArray refLogp = null;
+      if (config.beta() > 0) {
+        refLogp = TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
+      }
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        TokenLogProbs.Result cur = TokenLogProbs.of(policy, tokens, config.temperature(), true);
+        PolicyLoss.Result r = PolicyLoss.compute(cur.logp(), oldLogp, refLogp, advantages, mask,
+            config.clipLow(), config.clipHigh(), config.beta(), config.kl(), config.aggregation());
+        gc.backward(r.loss());
+        metrics.put("loss", (double) r.loss().getFloat());
+        metrics.put("pg_loss", (double) r.policyLoss());
+        metrics.put("kl", (double) r.kl());
+        metrics.put("clip_frac", (double) r.clipFraction());
+        metrics.put("ratio", (double) r.meanRatio());
+        NDArray ent = cur.entropy().stopGradient();
+        metrics.put("entropy", (double) (ent.mul(mask).sum().getFloat() / Math.max(1f, mask.sum().getFloat())));
+      }
+    }
+    float norm = optimizer.step(lr);
+    double absAdv = 0;
+    for (float a : adv) {
+      absAdv += Math.abs(a);
+    }
+    metrics.put("grad_norm", (double) norm);
+    metrics.put("lr", (double) lr);
+    metrics.put("adv_abs", absAdv / adv.length);
+    metrics.put("tokens", (double) sb.targetCount());
+    metrics.put("zero_adv_groups", (double) flatGroups);
+    return metrics;
+  }
+
+  public long steps() {
+    return optimizer.steps();
+  }
+}

@@ -1,0 +1,122 @@
+package dev.rlft.learner;
+
+import ai.djl.ndarray.NDManager;
+import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.LlamaModel;
+import dev.rlft.model.ModelConfig;
+import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightSnapshot;
+import dev.rlft.train.AdamW;
+import dev.rlft.train.GrpoUpdate;
+import dev.rlft.train.Trajectory;
+import dev.rlft.wire.WireMessage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Owns the trainable policy, the frozen reference policy and the optimizer; applies one GRPO update
+ * per {@link Train} and publishes the resulting weights to the parameter server as the next version.
+ *
+ * <p>Owns native tensors and DJL's gradient collector: run it on a pinned dispatcher, one per JVM.
+ */
+public final class Learner extends AbstractBehavior<Learner.Command> {
+
+  /** Messages the learner understands. */
+  public sealed interface Command extends WireMessage {}
+
+  /** Updates the policy on whole groups of scored trajectories. */
+  public record Train(long batchId, ArrayList<Trajectory> batch, int groupSize, ActorRef<Trained> replyTo)
+      implements Command {}
+
+  /** Result of a {@link Train}: the version now published and the update's metrics. */
+  public record Trained(long batchId, long version, LinkedHashMap<String, Double> metrics) implements WireMessage {}
+
+  /** Writes a checkpoint of the current policy and optimizer. */
+  public record SaveCheckpoint(String dir, String phase, ActorRef<Saved> replyTo) implements Command {}
+
+  /** Reply to {@link SaveCheckpoint}; {@code error} is null on success. */
+  public record Saved(String dir, long version, String error) implements WireMessage {}
+
+  /** Asks for the current weights. */
+  public record GetWeights(ActorRef<WeightSnapshot> replyTo) implements Command {}
+
+  private final NDManager manager;
+  private final LlamaModel policy;
+  private final LlamaModel reference;
+  private final AdamW optimizer;
+  private final GrpoUpdate update;
+  private final ActorRef<ParameterServer.Command> params;
+  private final CharTokenizer tokenizer;
+  private long version;
+
+  /** Everything a learner starts from. */
+  public record Init(ModelConfig model, CharTokenizer tokenizer, Map<String, float[]> weights,
+      Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo) {}
+
+  private Learner(ActorContext<Command> context, Init init, ActorRef<ParameterServer.Command> params) {
+    super(context);
+    this.params = params;
+    this.tokenizer = init.tokenizer();
+    this.manager = NDManager.newBaseManager();
+    this.policy = LlamaModel.fromWeights(init.model(), init.weights(), manager, true);
+    this.reference = init.grpo().beta() > 0
+        ? LlamaModel.fromWeights(init.model(), init.referenceWeights(), manager, false) : null;
+    this.optimizer = new AdamW(policy.parameters(), init.adam(), manager);
+    this.update = new GrpoUpdate(policy, reference, optimizer, init.grpo(), init.tokenizer().padId());
+    this.version = init.startVersion();
+    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+  }
+
+  public static Behavior<Command> create(Init init, ActorRef<ParameterServer.Command> params) {
+    return Behaviors.setup(ctx -> new Learner(ctx, init, params));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Train.class, this::onTrain)
+        .onMessage(SaveCheckpoint.class, this::onSave)
+        .onMessage(GetWeights.class, g -> {
+          g.replyTo().tell(WeightSnapshot.of(version, policy.exportWeights()));
+          return this;
+        })
+        .onSignal(PostStop.class, s -> {
+          manager.close();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onTrain(Train t) {
+    long start = System.nanoTime();
+    Map<String, Double> m = update.step(t.batch(), t.groupSize());
+    version++;
+    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+    LinkedHashMap<String, Double> metrics = new LinkedHashMap<>(m);
+    metrics.put("train_seconds", (System.nanoTime() - start) / 1e9);
+    t.replyTo().tell(new Trained(t.batchId(), version, metrics));
+    return this;
+  }
+
+  private Behavior<Command> onSave(SaveCheckpoint s) {
+    try {
+      new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), optimizer.exportState(),
+          optimizer.steps(), version, s.phase(), Map.of()).save(Path.of(s.dir()));
+      s.replyTo().tell(new Saved(s.dir(), version, null));
+    } catch (IOException e) {
+      s.replyTo().tell(new Saved(s.dir(), version, e.toString()));
+    }
+    return this;
+  }
+}

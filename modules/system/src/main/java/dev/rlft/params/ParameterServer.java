@@ -1,0 +1,105 @@
+package dev.rlft.params;
+
+import dev.rlft.wire.WireMessage;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Holds the latest versioned policy weights. The learner publishes each new version; rollout
+ * workers ask for weights at least as new as a version they need and are answered as soon as such
+ * a version exists (requests for a future version wait, never poll).
+ */
+public final class ParameterServer extends AbstractBehavior<ParameterServer.Command> {
+
+  /** Messages the parameter server understands. */
+  public sealed interface Command extends WireMessage {}
+
+  /** Stores a new version; versions must increase. */
+  public record Publish(WeightSnapshot snapshot, ActorRef<Published> replyTo) implements Command {}
+
+  /**
+   * Asks for weights of version at least {@code minVersion}. When the caller already holds the
+   * latest version ({@code haveVersion}), the reply carries no weights.
+   */
+  public record GetWeights(long haveVersion, long minVersion, ActorRef<WeightsReply> replyTo) implements Command {}
+
+  /** Asks for the latest version number. */
+  public record GetVersion(ActorRef<Version> replyTo) implements Command {}
+
+  /** Acknowledges a publish. */
+  public record Published(long version) implements WireMessage {}
+
+  /** Reply to {@link GetWeights}: {@code snapshot} is null when the caller is up to date. */
+  public record WeightsReply(long version, WeightSnapshot snapshot) implements WireMessage {}
+
+  /** Reply to {@link GetVersion}; -1 before anything was published. */
+  public record Version(long version) implements WireMessage {}
+
+  private WeightSnapshot latest;
+  private final List<GetWeights> waiting = new ArrayList<>();
+
+  private ParameterServer(ActorContext<Command> context) {
+    super(context);
+  }
+
+  public static Behavior<Command> create() {
+    return Behaviors.setup(ParameterServer::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Publish.class, this::onPublish)
+        .onMessage(GetWeights.class, this::onGetWeights)
+        .onMessage(GetVersion.class, this::onGetVersion)
+        .build();
+  }
+
+  private Behavior<Command> onPublish(Publish p) {
+    long v = p.snapshot().version();
+    if (latest != null && v <= latest.version()) {
+      getContext().getLog().warn("ignoring publish of version {}: already at {}", v, latest.version());
+    } else {
+      latest = p.snapshot();
+      getContext().getLog().debug("weights version {} ({} bytes)", v, latest.bytes());
+      List<GetWeights> ready = new ArrayList<>();
+      waiting.removeIf(w -> {
+        if (w.minVersion() <= latest.version()) {
+          ready.add(w);
+          return true;
+        }
+        return false;
+      });
+      ready.forEach(this::answer);
+    }
+    if (p.replyTo() != null) {
+      p.replyTo().tell(new Published(latest.version()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetWeights(GetWeights g) {
+    if (latest == null || latest.version() < g.minVersion()) {
+      waiting.add(g);
+    } else {
+      answer(g);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetVersion(GetVersion g) {
+    g.replyTo().tell(new Version(latest == null ? -1 : latest.version()));
+    return this;
+  }
+
+  private void answer(GetWeights g) {
+    boolean upToDate = g.haveVersion() == latest.version();
+    g.replyTo().tell(new WeightsReply(latest.version(), upToDate ? null : latest));
+  }
+}

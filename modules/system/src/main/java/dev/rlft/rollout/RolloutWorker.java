@@ -1,0 +1,158 @@
+package dev.rlft.rollout;
+
+import ai.djl.ndarray.NDManager;
+import dev.rlft.model.Generation;
+import dev.rlft.model.LlamaModel;
+import dev.rlft.model.ModelConfig;
+import dev.rlft.model.Sampler;
+import dev.rlft.model.SamplingParams;
+import dev.rlft.model.Tokenizer;
+import dev.rlft.params.ParameterServer;
+import dev.rlft.train.Trajectory;
+import dev.rlft.wire.WireMessage;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Generates groups of completions with its own copy of the policy. Before each batch it fetches
+ * from the parameter server the newest weights at least as new as the batch requires, so every
+ * completion is tagged with the exact weight version that produced it.
+ *
+ * <p>Owns native tensors: run it on a pinned dispatcher. Requests are served one at a time in
+ * arrival order.
+ */
+public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command> {
+
+  /** Messages a rollout worker understands. */
+  public sealed interface Command extends WireMessage {}
+
+  /** One prompt to be completed {@code size} times. */
+  public record PromptGroup(long groupId, String problemId, int[] prompt, String answer, int size) implements WireMessage {
+    public PromptGroup {
+      if (size < 1) {
+        throw new IllegalArgumentException("group size must be >= 1, got " + size);
+      }
+    }
+  }
+
+  /** Generates every group of the batch with weights of version &gt;= {@code minVersion}. */
+  public record Generate(long batchId, ArrayList<PromptGroup> groups, SamplingParams sampling, long minVersion,
+      ActorRef<Generated> replyTo) implements Command {}
+
+  /**
+   * The completions of a batch, group by group in request order, with rewards not yet set.
+   *
+   * @param texts decoded completion of each trajectory
+   * @param answers ground truth of each trajectory's problem
+   */
+  public record Generated(long batchId, long weightVersion, ArrayList<Trajectory> trajectories, ArrayList<String> texts,
+      ArrayList<String> answers, long generateNanos, String worker) implements WireMessage {}
+
+  private record WeightsArrived(ParameterServer.WeightsReply reply, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
+
+  private final ActorRef<ParameterServer.Command> params;
+  private final Tokenizer tokenizer;
+  private final NDManager manager;
+  private final LlamaModel model;
+  private final Duration weightsTimeout;
+  private final ArrayDeque<Generate> queue = new ArrayDeque<>();
+  private long version = -1;
+  private boolean fetching;
+
+  private RolloutWorker(ActorContext<Command> context, ModelConfig config, Tokenizer tokenizer,
+      ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
+    super(context);
+    this.params = params;
+    this.tokenizer = tokenizer;
+    this.weightsTimeout = weightsTimeout;
+    this.manager = NDManager.newBaseManager();
+    this.model = LlamaModel.initialize(config, 0, manager, false);
+  }
+
+  public static Behavior<Command> create(ModelConfig config, Tokenizer tokenizer,
+      ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
+    return Behaviors.setup(ctx -> new RolloutWorker(ctx, config, tokenizer, params, weightsTimeout));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Generate.class, this::onGenerate)
+        .onMessage(WeightsArrived.class, this::onWeights)
+        .onSignal(PostStop.class, s -> {
+          manager.close();
+          return this;
+        })
+        .build();
+  }
+
+  private Behavior<Command> onGenerate(Generate g) {
+    queue.add(g);
+    fetchForHead();
+    return this;
+  }
+
+  private void fetchForHead() {
+    if (fetching || queue.isEmpty()) {
+      return;
+    }
+    fetching = true;
+    long need = queue.peek().minVersion();
+    getContext().ask(ParameterServer.WeightsReply.class, params, weightsTimeout,
+        replyTo -> new ParameterServer.GetWeights(version, need, replyTo),
+        WeightsArrived::new);
+  }
+
+  private Behavior<Command> onWeights(WeightsArrived w) {
+    fetching = false;
+    if (w.failure() != null) {
+      throw new IllegalStateException("rollout worker could not get weights: " + w.failure().getMessage(), w.failure());
+    }
+    if (w.reply().snapshot() != null) {
+      model.loadWeights(w.reply().snapshot().asMap());
+    }
+    version = w.reply().version();
+    Generate g = queue.poll();
+    if (g != null) {
+      g.replyTo().tell(generate(g));
+    }
+    fetchForHead();
+    return this;
+  }
+
+  private Generated generate(Generate g) {
+    long start = System.nanoTime();
+    List<int[]> prompts = new ArrayList<>();
+    for (PromptGroup group : g.groups()) {
+      for (int i = 0; i < group.size(); i++) {
+        prompts.add(group.prompt());
+      }
+    }
+    SamplingParams sp = g.sampling().withSeed(g.sampling().seed() * 1_000_003L + g.batchId());
+    List<Generation> gens = Sampler.generate(model, prompts, sp, tokenizer.eosId(), manager);
+    ArrayList<Trajectory> trajectories = new ArrayList<>(gens.size());
+    ArrayList<String> texts = new ArrayList<>(gens.size());
+    ArrayList<String> answers = new ArrayList<>(gens.size());
+    int k = 0;
+    for (PromptGroup group : g.groups()) {
+      for (int i = 0; i < group.size(); i++, k++) {
+        Generation gen = gens.get(k);
+        trajectories.add(new Trajectory(group.groupId(), group.prompt(), gen.tokens(), gen.logprobs(), version, 0f, false));
+        texts.add(tokenizer.decode(gen.tokens()));
+        answers.add(group.answer());
+      }
+    }
+    return new Generated(g.batchId(), version, trajectories, texts, answers, System.nanoTime() - start,
+        getContext().getSelf().path().name());
+  }
+}

@@ -1,0 +1,127 @@
+package dev.rlft.system;
+
+import dev.rlft.coordinator.Coordinator;
+import dev.rlft.coordinator.PromptFeed;
+import dev.rlft.coordinator.StepReport;
+import dev.rlft.learner.Learner;
+import dev.rlft.model.PromptTemplate;
+import dev.rlft.model.Tokenizer;
+import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightSnapshot;
+import dev.rlft.reward.RewardFunction;
+import dev.rlft.reward.RewardWorker;
+import dev.rlft.rollout.RolloutWorker;
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * Runs a whole GRPO phase with every role in one JVM: the local simulation. One guardian spawns the
+ * parameter server, the learner, the rollout workers (each on its own pinned thread), the reward
+ * pool and the coordinator; the same actors run on separate nodes in a cluster deployment.
+ */
+public final class LocalGrpoRun {
+
+  private LocalGrpoRun() {}
+
+  /** What the run produced: the coordinator's outcome and the final policy weights. */
+  public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {}
+
+  /** Everything the run is made of. */
+  public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
+      PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers) {
+    public Plan {
+      if (rolloutWorkers < 1 || rewardWorkers < 1) {
+        throw new IllegalArgumentException("need at least one rollout worker and one reward worker, got "
+            + rolloutWorkers + " and " + rewardWorkers);
+      }
+    }
+  }
+
+  private sealed interface GuardianCommand extends NoSerializationVerificationNeeded {}
+
+  private record Run(ActorRef<Result> replyTo) implements GuardianCommand {}
+
+  private record Done(Coordinator.Finished finished, ActorRef<Learner.Command> learner, ActorRef<Result> replyTo)
+      implements GuardianCommand {}
+
+  private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure,
+      ActorRef<Result> replyTo) implements GuardianCommand {}
+
+  /** Runs the plan to completion and shuts the actor system down. */
+  public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
+    ActorSystem<GuardianCommand> system = ActorSystem.create(guardian(plan, onStep), "rlft", config);
+    try {
+      CompletionStage<Result> result = AskPattern.ask(system, Run::new, Duration.ofDays(30), system.scheduler());
+      return result.toCompletableFuture().get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while training", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("GRPO run failed: " + e.getCause(), e.getCause());
+    } finally {
+      system.terminate();
+      try {
+        system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception ignored) {
+        // shutting down anyway
+      }
+    }
+  }
+
+  private static Behavior<GuardianCommand> guardian(Plan plan, Consumer<StepReport> onStep) {
+    return Behaviors.setup(ctx -> {
+      DispatcherSelector pinned = DispatcherSelector.fromConfig("rlft.model-dispatcher");
+      ActorRef<ParameterServer.Command> params = ctx.spawn(ParameterServer.create(), "params");
+      ActorRef<Learner.Command> learner = ctx.spawn(Learner.create(plan.learner(), params), "learner", pinned);
+      List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
+      for (int i = 0; i < plan.rolloutWorkers(); i++) {
+        workers.add(ctx.spawn(RolloutWorker.create(plan.learner().model(), plan.tokenizer(), params,
+            plan.settings().generateTimeout()), "rollout-" + i, pinned));
+      }
+      ActorRef<RewardWorker.Command> rewards = ctx.spawn(
+          RewardWorker.pool(plan.rewardWorkers(), plan.reward()), "reward");
+      ActorRef<StepReport> listener = ctx.spawn(Behaviors.receive(StepReport.class)
+          .onMessage(StepReport.class, r -> {
+            if (onStep != null) {
+              onStep.accept(r);
+            }
+            return Behaviors.same();
+          }).build(), "listener");
+      ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
+          plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener),
+          "coordinator");
+      return Behaviors.receive(GuardianCommand.class)
+          .onMessage(Run.class, r -> {
+            ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,
+                f -> new Done(f, learner, r.replyTo()));
+            coordinator.tell(new Coordinator.Start(adapter));
+            return Behaviors.same();
+          })
+          .onMessage(Done.class, d -> {
+            ctx.ask(WeightSnapshot.class, d.learner(), Duration.ofMinutes(5), Learner.GetWeights::new,
+                (w, err) -> new FinalWeights(d.finished(), w, err, d.replyTo()));
+            return Behaviors.same();
+          })
+          .onMessage(FinalWeights.class, f -> {
+            if (f.failure() != null) {
+              throw new IllegalStateException("could not read final weights", f.failure());
+            }
+            f.replyTo().tell(new Result(f.finished(), f.weights()));
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+}

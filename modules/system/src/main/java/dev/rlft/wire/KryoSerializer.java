@@ -1,0 +1,117 @@
+package dev.rlft.wire;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.Pool;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.JSerializer;
+
+/**
+ * Pekko serializer for every {@link WireMessage}: Kryo with class registration required, so only
+ * the classes listed in {@link WireRegistry} (under fixed ids) can cross the wire, and actor
+ * references travel as their serialized path.
+ */
+public final class KryoSerializer extends JSerializer {
+
+  /** Serializer id in Pekko's configuration; fixed forever. */
+  public static final int ID = 730_001;
+
+  private final Pool<Kryo> pool;
+
+  public KryoSerializer(ExtendedActorSystem system) {
+    ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
+    this.pool = new Pool<>(true, false, 16) {
+      @Override
+      protected Kryo create() {
+        Kryo kryo = new Kryo();
+        kryo.setRegistrationRequired(true);
+        kryo.setReferences(false);
+        WireRegistry.register(kryo, new ActorRefSerializer(resolver));
+        return kryo;
+      }
+    };
+  }
+
+  @Override
+  public int identifier() {
+    return ID;
+  }
+
+  @Override
+  public boolean includeManifest() {
+    return false;
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    Kryo kryo = pool.obtain();
+    try (Output out = new Output(4096, -1)) {
+      kryo.writeClassAndObject(out, o);
+      return out.toBytes();
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  @Override
+  public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
+    Kryo kryo = pool.obtain();
+    try (Input in = new Input(bytes)) {
+      return kryo.readClassAndObject(in);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  /** Actor references as their serialization-format string. */
+  static final class ActorRefSerializer extends Serializer<ActorRef<?>> {
+    private final ActorRefResolver resolver;
+
+    ActorRefSerializer(ActorRefResolver resolver) {
+      this.resolver = resolver;
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, ActorRef<?> ref) {
+      output.writeString(resolver.toSerializationFormat(ref));
+    }
+
+    @Override
+    public ActorRef<?> read(Kryo kryo, Input input, Class<? extends ActorRef<?>> type) {
+      return resolver.resolveActorRef(input.readString());
+    }
+  }
+
+  /** Immutable JDK lists (List.of, List.copyOf) written as size + elements. */
+  static final class ImmutableListSerializer extends Serializer<List<?>> {
+    ImmutableListSerializer() {
+      setImmutable(true);
+    }
+
+    @Override
+    public void write(Kryo kryo, Output output, List<?> list) {
+      output.writeVarInt(list.size(), true);
+      for (Object o : list) {
+        kryo.writeClassAndObject(output, o);
+      }
+    }
+
+    @Override
+    public List<?> read(Kryo kryo, Input input, Class<? extends List<?>> type) {
+      int n = input.readVarInt(true);
+      List<Object> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(kryo.readClassAndObject(input));
+      }
+      return List.copyOf(out);
+    }
+  }
+}
