@@ -114,7 +114,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), optimizer.exportState(),
           optimizer.steps(), version, s.phase(), Map.of()).save(Path.of(s.dir()));
       s.replyTo().tell(new Saved(s.dir(), version, null));
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       s.replyTo().tell(new Saved(s.dir(), version, e.toString()));
     }
     return this;

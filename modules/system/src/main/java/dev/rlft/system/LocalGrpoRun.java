@@ -56,6 +56,9 @@ public final class LocalGrpoRun {
   private record Done(Coordinator.Finished finished, ActorRef<Learner.Command> learner, ActorRef<Result> replyTo)
       implements GuardianCommand {}
 
+  /** A step report, delivered through the guardian's mailbox so it is handled before the run's {@link Done}. */
+  private record StepSeen(StepReport report) implements GuardianCommand {}
+
   private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure,
       ActorRef<Result> replyTo) implements GuardianCommand {}
 
@@ -92,13 +95,9 @@ public final class LocalGrpoRun {
       }
       ActorRef<RewardWorker.Command> rewards = ctx.spawn(
           RewardWorker.pool(plan.rewardWorkers(), plan.reward()), "reward");
-      ActorRef<StepReport> listener = ctx.spawn(Behaviors.receive(StepReport.class)
-          .onMessage(StepReport.class, r -> {
-            if (onStep != null) {
-              onStep.accept(r);
-            }
-            return Behaviors.same();
-          }).build(), "listener");
+      // Not a separate actor: the coordinator sends every report before Finished, both land in this
+      // mailbox in that order, so no report is still queued when the run replies and shuts down.
+      ActorRef<StepReport> listener = ctx.messageAdapter(StepReport.class, StepSeen::new);
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener),
           "coordinator");
@@ -107,6 +106,12 @@ public final class LocalGrpoRun {
             ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,
                 f -> new Done(f, learner, r.replyTo()));
             coordinator.tell(new Coordinator.Start(adapter));
+            return Behaviors.same();
+          })
+          .onMessage(StepSeen.class, s -> {
+            if (onStep != null) {
+              onStep.accept(s.report());
+            }
             return Behaviors.same();
           })
           .onMessage(Done.class, d -> {

@@ -38,7 +38,7 @@ public final class WireRegistry {
     kryo.register(HashMap.class, id++);
     kryo.register(List.of().getClass(), new KryoSerializer.ImmutableListSerializer(), id++);
     kryo.register(List.of(1).getClass(), new KryoSerializer.ImmutableListSerializer(), id++);
-    kryo.register(List.of(1, 2, 3).getClass(), new KryoSerializer.ImmutableListSerializer(), id++);
+    id++; // 112 reserved: List.of(a, b, c) shares List.of()'s class (ListN)
     kryo.register(actorRefClass(), actorRefSerializer, id++);
     id = 200;
     kryo.register(Trajectory.class, id++);

@@ -1,0 +1,127 @@
+package dev.rlft.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.coordinator.Coordinator;
+import dev.rlft.coordinator.PromptFeed;
+import dev.rlft.data.Problem;
+import dev.rlft.learner.Learner;
+import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.LlamaModel;
+import dev.rlft.reward.BoxedAnswerReward;
+import dev.rlft.system.LocalGrpoRun;
+import dev.rlft.train.AdamW;
+import dev.rlft.train.SftTrainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code rlft bench}: benchmarks that print ratios (not tests). */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
+    subcommands = {BenchCommand.Staleness.class})
+final class BenchCommand {
+
+  /** Synchronous (max-staleness 0) against overlapped GRPO on the same work. */
+  @Command(name = "staleness", mixinStandardHelpOptions = true,
+      description = {"Runs the same GRPO work with max-staleness = 0 (synchronous) and with the configured",
+          "max-staleness (default 1: generation overlaps training); prints samples/s of each and their ratio."})
+  static final class Staleness implements Callable<Integer> {
+
+    @Mixin ConfigOptions options;
+
+    @Option(names = "--init", paramLabel = "CHECKPOINT",
+        description = "policy to start from (default: a short SFT run so completions have realistic lengths)")
+    Path init;
+
+    @Option(names = "--steps", description = "GRPO steps per configuration (default ${DEFAULT-VALUE})")
+    int steps = 12;
+
+    @Option(names = "--sft-steps", description = "SFT steps of the starting policy without --init (default ${DEFAULT-VALUE})")
+    int sftSteps = 150;
+
+    @Option(names = "--repeats", description = "alternating runs of each configuration (default ${DEFAULT-VALUE})")
+    int repeats = 2;
+
+    @Override
+    public Integer call() throws Exception {
+      options.flag("grpo.steps", steps);
+      Config config = options.resolve();
+      RunSettings s = RunSettings.from(config);
+      Torch.configure(s.torchThreads());
+      CharTokenizer tok = CharTokenizer.ascii();
+      List<Problem> train = new TrainPipeline(s, config, System.out).trainProblems();
+      Checkpoint start = init != null ? Checkpoint.load(init) : quickSft(s, tok, train);
+      int overlapped = s.grpo().loop().maxStaleness() == 0 ? 1 : s.grpo().loop().maxStaleness();
+      double[] sync = new double[repeats];
+      double[] async = new double[repeats];
+      for (int r = 0; r < repeats; r++) {
+        sync[r] = samplesPerSecond(s, config, start, tok, train, 0);
+        async[r] = samplesPerSecond(s, config, start, tok, train, overlapped);
+        System.out.printf("repeat %d: max-staleness 0: %.2f samples/s, max-staleness %d: %.2f samples/s%n",
+            r + 1, sync[r], overlapped, async[r]);
+      }
+      double ms = mean(sync);
+      double ma = mean(async);
+      System.out.printf("%nGRPO throughput, %d steps x %d prompts x %d samples, %d rollout worker(s), %d cores:%n",
+          steps, s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(), s.grpo().rolloutWorkers(),
+          Runtime.getRuntime().availableProcessors());
+      System.out.printf("  max-staleness 0 (synchronous): %.2f samples/s (runs: %s)%n", ms, java.util.Arrays.toString(sync));
+      System.out.printf("  max-staleness %d (overlapped):  %.2f samples/s (runs: %s)%n", overlapped, ma,
+          java.util.Arrays.toString(async));
+      System.out.printf("  ratio overlapped / synchronous: %.2fx%n", ma / ms);
+      return 0;
+    }
+
+    private double samplesPerSecond(RunSettings s, Config config, Checkpoint start, CharTokenizer tok,
+        List<Problem> train, int maxStaleness) {
+      Coordinator.Settings base = s.grpo().loop();
+      Coordinator.Settings loop = new Coordinator.Settings(steps, base.promptsPerStep(), base.groupSize(),
+          maxStaleness, base.sampling(), base.generateTimeout(), base.rewardTimeout(), base.rewardRetries(),
+          base.trainTimeout());
+      Learner.Init init = new Learner.Init(start.model(), tok, start.weights(), start.weights(), 0, s.adam(),
+          s.grpo().update());
+      LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, loop, new PromptFeed(train, s.seed()), tok, s.template(),
+          new BoxedAnswerReward(), s.grpo().rolloutWorkers(), s.grpo().rewardWorkers());
+      LocalGrpoRun.Result r = LocalGrpoRun.run(plan, config, null);
+      if (r.finished().error() != null) {
+        throw new IllegalStateException(r.finished().error());
+      }
+      return r.finished().trainedSamples() / r.finished().seconds();
+    }
+
+    private Checkpoint quickSft(RunSettings s, CharTokenizer tok, List<Problem> train) {
+      var mc = s.modelConfig(tok.vocabSize());
+      try (NDManager root = NDManager.newBaseManager();
+          LlamaModel model = LlamaModel.initialize(mc, s.seed(), root, true);
+          AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
+        SftTrainer t = new SftTrainer(model, opt, tok, s.template(),
+            new dev.rlft.train.LrSchedule(s.sft().lr(), s.sft().warmup(), sftSteps, s.sft().minLrRatio()));
+        SplittableRandom rng = new SplittableRandom(s.seed());
+        System.out.printf("starting policy: %d SFT steps...%n", sftSteps);
+        for (int i = 0; i < sftSteps; i++) {
+          List<Problem> b = new ArrayList<>();
+          for (int k = 0; k < s.sft().batchSize(); k++) {
+            b.add(train.get(rng.nextInt(train.size())));
+          }
+          t.step(b);
+        }
+        return new Checkpoint(mc, tok, model.exportWeights(), Map.of(), opt.steps(), 0, "sft", Map.of());
+      }
+    }
+
+    private static double mean(double[] v) {
+      double s = 0;
+      for (double x : v) {
+        s += x;
+      }
+      return s / v.length;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+package dev.rlft.cli;
+
+import com.typesafe.config.Config;
+import dev.rlft.algo.AdvantageEstimator;
+import dev.rlft.algo.KlEstimator;
+import dev.rlft.algo.LossAggregation;
+import dev.rlft.coordinator.Coordinator;
+import dev.rlft.data.ArithmeticTaskConfig;
+import dev.rlft.data.JsonlFormat;
+import dev.rlft.model.ModelConfig;
+import dev.rlft.model.PromptTemplate;
+import dev.rlft.model.SamplingParams;
+import dev.rlft.train.AdamW;
+import dev.rlft.train.Evaluator;
+import dev.rlft.train.GrpoUpdate;
+import dev.rlft.train.LrSchedule;
+
+/** The {@code rlft} block of the configuration, parsed once into typed settings. */
+public record RunSettings(
+    long seed,
+    String runsDir,
+    int torchThreads,
+    ArithmeticTaskConfig task,
+    String trainData,
+    String heldoutData,
+    JsonlFormat format,
+    int heldoutLimit,
+    PromptTemplate template,
+    Config model,
+    AdamW.Config adam,
+    Sft sft,
+    Grpo grpo,
+    Evaluator.Config eval,
+    float controlLr) {
+
+  /** SFT phase settings. */
+  public record Sft(int steps, int batchSize, float lr, int warmup, float minLrRatio) {
+    public Sft {
+      if (steps < 0 || batchSize < 1) {
+        throw new IllegalArgumentException("sft.steps must be >= 0 and sft.batch-size >= 1, got " + steps + ", " + batchSize);
+      }
+    }
+
+    public LrSchedule schedule() {
+      return new LrSchedule(lr, warmup, steps, minLrRatio);
+    }
+  }
+
+  /** GRPO phase settings. */
+  public record Grpo(Coordinator.Settings loop, GrpoUpdate.Config update, int rolloutWorkers, int rewardWorkers) {}
+
+  public static RunSettings from(Config root) {
+    Config c = root.getConfig("rlft");
+    Config g = c.getConfig("grpo");
+    Config e = c.getConfig("eval");
+    Config s = c.getConfig("sft");
+    Config o = c.getConfig("optimizer");
+    long seed = c.getLong("seed");
+    SamplingParams sampling = new SamplingParams((float) g.getDouble("temperature"), (float) g.getDouble("top-p"), 0,
+        g.getInt("max-new-tokens"), seed);
+    Coordinator.Settings loop = new Coordinator.Settings(g.getInt("steps"), g.getInt("prompts-per-step"),
+        g.getInt("group-size"), g.getInt("max-staleness"), sampling, g.getDuration("generate-timeout"),
+        g.getDuration("reward-timeout"), g.getInt("reward-retries"), g.getDuration("train-timeout"));
+    GrpoUpdate.Config update = new GrpoUpdate.Config(AdvantageEstimator.parse(g.getString("advantage")),
+        (float) g.getDouble("clip-low"), (float) g.getDouble("clip-high"), (float) g.getDouble("beta"),
+        KlEstimator.parse(g.getString("kl")), LossAggregation.parse(g.getString("loss-aggregation")),
+        (float) g.getDouble("temperature"),
+        new LrSchedule((float) g.getDouble("lr"), g.getInt("warmup"), 0, 1f));
+    return new RunSettings(
+        seed,
+        c.getString("runs-dir"),
+        c.getInt("torch-threads"),
+        ArithmeticTaskConfig.fromConfig(c.getConfig("task")),
+        c.getString("data.train"),
+        c.getString("data.heldout"),
+        JsonlFormat.parse(c.getString("data.format")),
+        c.getInt("data.heldout-limit"),
+        PromptTemplate.parse(c.getString("prompt-template")),
+        c.getConfig("model"),
+        new AdamW.Config((float) o.getDouble("beta1"), (float) o.getDouble("beta2"), (float) o.getDouble("eps"),
+            (float) o.getDouble("weight-decay"), (float) o.getDouble("grad-clip")),
+        new Sft(s.getInt("steps"), s.getInt("batch-size"), (float) s.getDouble("lr"), s.getInt("warmup"),
+            (float) s.getDouble("min-lr-ratio")),
+        new Grpo(loop, update, g.getInt("rollout-workers"), g.getInt("reward-workers")),
+        new Evaluator.Config(e.getInt("samples"), (float) e.getDouble("temperature"), e.getBoolean("greedy"),
+            e.getInt("max-new-tokens"), e.getInt("batch-size"), seed + 7919),
+        (float) c.getDouble("control.lr"));
+  }
+
+  /** The model shape for a tokenizer of {@code vocabSize} ids. */
+  public ModelConfig modelConfig(int vocabSize) {
+    return new ModelConfig(vocabSize, model.getInt("dim"), model.getInt("layers"), model.getInt("heads"),
+        model.getInt("kv-heads"), model.getInt("hidden-dim"), model.getInt("max-seq-len"),
+        (float) model.getDouble("rope-theta"), (float) model.getDouble("norm-eps"),
+        model.getBoolean("tied-embeddings"));
+  }
+}

@@ -1,0 +1,80 @@
+package dev.rlft.cli;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code rlft train}: SFT, then GRPO, then held-out evaluation (the embedded default with no arguments). */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = {"Fine-tune a policy: SFT on reference solutions, then GRPO with the accuracy reward,",
+        "evaluating on held-out problems after each phase. With no arguments: the embedded arithmetic task."})
+final class TrainCommand implements Callable<Integer> {
+
+  enum Phase { all, sft, grpo }
+
+  @Mixin ConfigOptions options;
+
+  @Option(names = "--phase", description = "all (SFT then GRPO), sft, or grpo (needs --init); default: ${DEFAULT-VALUE}")
+  Phase phase = Phase.all;
+
+  @Option(names = "--init", paramLabel = "CHECKPOINT", description = "checkpoint folder to start GRPO from")
+  Path init;
+
+  @Option(names = "--control", description = "also run continued SFT for GRPO's wall time from the same SFT checkpoint")
+  boolean control;
+
+  @Option(names = "--train-data", paramLabel = "JSONL", description = "training problems (default: embedded task)")
+  String trainData;
+
+  @Option(names = "--heldout-data", paramLabel = "JSONL", description = "held-out problems (default: embedded task)")
+  String heldoutData;
+
+  @Option(names = "--runs-dir", paramLabel = "DIR", description = "where run folders go (default: runs)")
+  String runsDir;
+
+  @Option(names = "--sft-steps", description = "SFT optimizer steps") Integer sftSteps;
+  @Option(names = "--sft-lr", description = "SFT peak learning rate") Double sftLr;
+  @Option(names = "--grpo-steps", description = "GRPO updates") Integer grpoSteps;
+  @Option(names = "--grpo-lr", description = "GRPO learning rate") Double grpoLr;
+  @Option(names = "--beta", description = "KL weight to the reference policy") Double beta;
+  @Option(names = "--group-size", description = "completions per prompt (G)") Integer groupSize;
+  @Option(names = "--prompts-per-step", description = "prompts per GRPO batch") Integer promptsPerStep;
+  @Option(names = "--temperature", description = "GRPO sampling temperature") Double temperature;
+  @Option(names = "--max-staleness", description = "weight versions a batch may lag the learner") Integer maxStaleness;
+  @Option(names = "--flaw-rate", description = "embedded task: share of flawed reference steps") Double flawRate;
+
+  @Override
+  public Integer call() throws Exception {
+    options.flag("data.train", trainData == null ? null : quote(trainData));
+    options.flag("data.heldout", heldoutData == null ? null : quote(heldoutData));
+    options.flag("runs-dir", runsDir == null ? null : quote(runsDir));
+    options.flag("sft.steps", sftSteps);
+    options.flag("sft.lr", sftLr);
+    options.flag("grpo.steps", grpoSteps);
+    options.flag("grpo.lr", grpoLr);
+    options.flag("grpo.beta", beta);
+    options.flag("grpo.group-size", groupSize);
+    options.flag("grpo.prompts-per-step", promptsPerStep);
+    options.flag("grpo.temperature", temperature);
+    options.flag("grpo.max-staleness", maxStaleness);
+    options.flag("task.flaw-rate", flawRate);
+    if (init != null && phase == Phase.all) {
+      phase = Phase.grpo;
+    }
+    if (control && phase == Phase.sft) {
+      throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");
+    }
+    Config config = options.resolve();
+    RunSettings settings = RunSettings.from(config);
+    Torch.configure(settings.torchThreads());
+    new TrainPipeline(settings, config, System.out).run(phase != Phase.grpo, phase != Phase.sft, control, init);
+    return 0;
+  }
+
+  static String quote(String s) {
+    return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+}

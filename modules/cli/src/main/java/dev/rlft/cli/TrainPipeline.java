@@ -1,0 +1,234 @@
+package dev.rlft.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.typesafe.config.Config;
+import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.coordinator.PromptFeed;
+import dev.rlft.coordinator.StepReport;
+import dev.rlft.data.ArithmeticTask;
+import dev.rlft.data.JsonlProblemSource;
+import dev.rlft.data.Problem;
+import dev.rlft.learner.Learner;
+import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.LlamaModel;
+import dev.rlft.model.ModelConfig;
+import dev.rlft.reward.BoxedAnswerReward;
+import dev.rlft.reward.RewardFunction;
+import dev.rlft.system.LocalGrpoRun;
+import dev.rlft.train.AdamW;
+import dev.rlft.train.Evaluator;
+import dev.rlft.train.LrSchedule;
+import dev.rlft.train.SftTrainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/** The phases of {@code rlft train}: SFT, GRPO, the continued-SFT control and held-out evaluation. */
+public final class TrainPipeline {
+
+  private final RunSettings s;
+  private final Config config;
+  private final PrintStream out;
+  private final CharTokenizer tokenizer = CharTokenizer.ascii();
+  private final RewardFunction reward = new BoxedAnswerReward();
+
+  public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
+    this.s = settings;
+    this.config = config;
+    this.out = out;
+  }
+
+  /** Training problems: the embedded task unless {@code data.train} names a JSONL file. */
+  public List<Problem> trainProblems() {
+    if (s.trainData().isEmpty()) {
+      return ArithmeticTask.train(s.task(), s.seed()).load();
+    }
+    return new JsonlProblemSource(Path.of(s.trainData()), s.format(), JsonlProblemSource.UNLIMITED).load();
+  }
+
+  public List<Problem> heldoutProblems() {
+    List<Problem> all = s.heldoutData().isEmpty()
+        ? ArithmeticTask.heldOut(s.task(), s.seed()).load()
+        : new JsonlProblemSource(Path.of(s.heldoutData()), s.format(), JsonlProblemSource.UNLIMITED).load();
+    return all.subList(0, Math.min(all.size(), s.heldoutLimit()));
+  }
+
+  /** Runs the phases; returns the run folder. */
+  public Path run(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
+    List<Problem> train = trainProblems();
+    List<Problem> heldout = heldoutProblems();
+    ModelConfig mc = s.modelConfig(tokenizer.vocabSize());
+    try (RunFolder run = RunFolder.create(Path.of(s.runsDir()), s.seed());
+        NDManager root = NDManager.newBaseManager()) {
+      run.writeConfig(config.root().render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
+      out.printf("run folder %s%nmodel: %d parameters (dim %d, %d layers); %d training and %d held-out problems%n",
+          run.dir(), mc.parameterCount(), mc.dim(), mc.nLayers(), train.size(), heldout.size());
+      Checkpoint start;
+      if (doSft) {
+        start = sft(run, root, mc, train);
+        evaluate(run, root, "sft", start.weights(), mc, heldout, Map.of("steps", s.sft().steps()));
+      } else {
+        if (init == null) {
+          throw new IllegalArgumentException("--phase grpo needs --init CHECKPOINT (an SFT checkpoint folder)");
+        }
+        start = Checkpoint.load(init);
+        if (!start.model().equals(mc.withVocabSize(start.model().vocabSize()))) {
+          out.println("note: using the model shape stored in " + init + ", not rlft.model");
+        }
+        mc = start.model();
+        evaluate(run, root, "init", start.weights(), mc, heldout, Map.of("checkpoint", init.toString()));
+      }
+      if (doGrpo) {
+        long t0 = System.nanoTime();
+        Map<String, float[]> weights = grpo(run, start, train);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), "grpo",
+            Map.of("seed", Long.toString(s.seed()))).save(run.checkpoint("grpo"));
+        evaluate(run, root, "grpo", weights, mc, heldout, Map.of("steps", s.grpo().loop().steps(), "seconds", seconds));
+        if (control) {
+          Checkpoint ctl = continuedSft(run, root, start, train, seconds);
+          evaluate(run, root, "sft_control", ctl.weights(), mc, heldout,
+              Map.of("steps", ctl.optimizerSteps() - start.optimizerSteps(), "seconds", seconds));
+        }
+      }
+      out.println("run folder: " + run.dir());
+      return run.dir();
+    }
+  }
+
+  private Checkpoint sft(RunFolder run, NDManager root, ModelConfig mc, List<Problem> train) throws IOException {
+    try (LlamaModel model = LlamaModel.initialize(mc, s.seed(), root, true);
+        AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
+      SftTrainer trainer = new SftTrainer(model, opt, tokenizer, s.template(), s.sft().schedule());
+      SplittableRandom rng = new SplittableRandom(s.seed() * 7 + 1);
+      long t0 = System.nanoTime();
+      try (ProgressBar bar = bar("SFT", s.sft().steps())) {
+        for (int step = 1; step <= s.sft().steps(); step++) {
+          SftTrainer.StepResult r = trainer.step(batch(train, rng, s.sft().batchSize()));
+          double secs = (System.nanoTime() - t0) / 1e9;
+          bar.step();
+          bar.setExtraMessage(String.format(" loss %.3f", r.loss()));
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("step", r.step());
+          m.put("loss", r.loss());
+          m.put("lr", r.lr());
+          m.put("grad_norm", r.gradNorm());
+          m.put("tokens", r.tokens());
+          m.put("elapsed_s", secs);
+          run.metric("sft", m);
+        }
+      }
+      Checkpoint ckpt = new Checkpoint(mc, tokenizer, model.exportWeights(), opt.exportState(), opt.steps(), 0, "sft",
+          Map.of("seed", Long.toString(s.seed())));
+      ckpt.save(run.checkpoint("sft"));
+      out.printf("SFT: %d steps in %.0f s%n", s.sft().steps(), (System.nanoTime() - t0) / 1e9);
+      return ckpt;
+    }
+  }
+
+  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train) {
+    Learner.Init init = new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(),
+        s.grpo().update());
+    LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, s.grpo().loop(), new PromptFeed(train, s.seed() + 17),
+        tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers());
+    out.printf("GRPO: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%n",
+        s.grpo().loop().steps(), s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(),
+        s.grpo().update().schedule().peak(), s.grpo().update().beta(), s.grpo().loop().maxStaleness());
+    LocalGrpoRun.Result result = LocalGrpoRun.run(plan, config, r -> report(run, r));
+    if (result.finished().error() != null) {
+      throw new IllegalStateException(result.finished().error());
+    }
+    out.printf("GRPO: %d steps in %.0f s (%.1f samples/s), dropped batches: %s%n", result.finished().steps(),
+        result.finished().seconds(), result.finished().trainedSamples() / result.finished().seconds(),
+        result.finished().dropped().isEmpty() ? "none" : result.finished().dropped());
+    return result.finalWeights().asMap();
+  }
+
+  private void report(RunFolder run, StepReport r) {
+    Map<String, Double> m = r.metrics();
+    out.printf("grpo %3d | reward %.3f acc %.3f | kl %.4f loss %+.4f clip %.3f ent %.3f | %5.0f tok/s | v%d stale %d | %.0fs%n",
+        r.step(), m.get("reward"), m.get("accuracy"), m.get("kl"), m.get("loss"), m.get("clip_frac"),
+        m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"));
+    Map<String, Object> rec = new LinkedHashMap<>();
+    rec.put("step", r.step());
+    rec.put("weight_version", r.version());
+    rec.put("generated_with", r.generatedWith());
+    rec.put("staleness", r.staleness());
+    rec.putAll(m);
+    run.metric("grpo", rec);
+    run.sample("grpo", Map.of("step", r.step(), "completion", r.sampleText(), "correct", r.sampleCorrect()));
+  }
+
+  /** The control: continued SFT from the SFT checkpoint for {@code seconds} of wall time. */
+  private Checkpoint continuedSft(RunFolder run, NDManager root, Checkpoint start, List<Problem> train, double seconds)
+      throws IOException {
+    try (LlamaModel model = LlamaModel.fromWeights(start.model(), start.weights(), root, true);
+        AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
+      if (!start.optimizerState().isEmpty()) {
+        opt.importState(start.optimizerState(), start.optimizerSteps());
+      }
+      SftTrainer trainer = new SftTrainer(model, opt, tokenizer, s.template(), LrSchedule.constant(s.controlLr()));
+      SplittableRandom rng = new SplittableRandom(s.seed() * 7 + 2);
+      long t0 = System.nanoTime();
+      int steps = 0;
+      while ((System.nanoTime() - t0) / 1e9 < seconds) {
+        SftTrainer.StepResult r = trainer.step(batch(train, rng, s.sft().batchSize()));
+        steps++;
+        run.metric("sft_control", Map.of("step", r.step(), "loss", r.loss(), "lr", r.lr(),
+            "elapsed_s", (System.nanoTime() - t0) / 1e9));
+      }
+      out.printf("control: %d more SFT steps in %.0f s%n", steps, (System.nanoTime() - t0) / 1e9);
+      Checkpoint ckpt = new Checkpoint(start.model(), tokenizer, model.exportWeights(), opt.exportState(), opt.steps(),
+          0, "sft_control", Map.of("seed", Long.toString(s.seed())));
+      ckpt.save(run.checkpoint("sft_control"));
+      return ckpt;
+    }
+  }
+
+  private void evaluate(RunFolder run, NDManager root, String phase, Map<String, float[]> weights, ModelConfig mc,
+      List<Problem> heldout, Map<String, Object> extra) throws IOException {
+    Evaluator.Result r;
+    try (LlamaModel model = LlamaModel.fromWeights(mc, weights, root, false);
+        ProgressBar bar = bar("eval " + phase, (long) heldout.size() * s.eval().samples())) {
+      r = Evaluator.run(model, tokenizer, s.template(), reward, heldout, s.eval(), root, bar::stepTo);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("heldout_accuracy", r.accuracy());
+    m.put("heldout_pass_at_" + r.samples(), r.passAtK());
+    if (!Double.isNaN(r.greedyAccuracy())) {
+      m.put("heldout_greedy_accuracy", r.greedyAccuracy());
+    }
+    m.put("heldout_problems", r.problems());
+    m.put("mean_completion_tokens", r.meanCompletionTokens());
+    m.putAll(extra);
+    run.summarize(phase, m);
+    for (Evaluator.Sample sample : r.examples()) {
+      run.sample("eval_" + phase, Map.of("id", sample.problemId(), "completion", sample.completion(),
+          "answer", sample.answer(), "correct", sample.correct()));
+    }
+    out.printf("held-out accuracy after %s: %.3f (pass@%d %.3f, greedy %s) on %d problems%n", phase, r.accuracy(),
+        r.samples(), r.passAtK(), Double.isNaN(r.greedyAccuracy()) ? "n/a" : String.format("%.3f", r.greedyAccuracy()),
+        r.problems());
+  }
+
+  private static List<Problem> batch(List<Problem> train, SplittableRandom rng, int size) {
+    List<Problem> b = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      b.add(train.get(rng.nextInt(train.size())));
+    }
+    return b;
+  }
+
+  private static ProgressBar bar(String task, long max) {
+    return new ProgressBarBuilder().setTaskName(task).setInitialMax(max).setStyle(ProgressBarStyle.ASCII)
+        .setUpdateIntervalMillis(1000).build();
+  }
+}

@@ -1,0 +1,416 @@
+package dev.rlft.wire;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Registration;
+import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import dev.rlft.coordinator.Coordinator;
+import dev.rlft.coordinator.StepReport;
+import dev.rlft.learner.Learner;
+import dev.rlft.model.SamplingParams;
+import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightSnapshot;
+import dev.rlft.reward.RewardWorker;
+import dev.rlft.rollout.RolloutWorker;
+import dev.rlft.testing.WireChecked;
+import dev.rlft.train.Trajectory;
+import java.io.IOException;
+import java.io.Serializable;
+import java.lang.reflect.Array;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.RecordComponent;
+import java.net.URI;
+import java.nio.file.FileSystem;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import scala.util.Try;
+
+/**
+ * Every class in {@link WireRegistry} survives a trip through {@link KryoSerializer} unchanged, the
+ * registry covers every wire message, and anything else is refused.
+ */
+class WireRoundTripTest {
+
+  private static final ActorTestKit testKit = ActorTestKit.create("wire-round-trip", WireChecked.config());
+
+  private static final KryoSerializer kryo =
+      new KryoSerializer((ExtendedActorSystem) Adapter.toClassic(testKit.system()));
+
+  /** Reply targets inside the samples; the probes are real actors, so their refs must resolve back. */
+  private static final TestProbe<Object> probe = testKit.createTestProbe("wire-sample-probe");
+
+  private static int probes;
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> ActorRef<T> ref() {
+    return (ActorRef<T>) probe.ref();
+  }
+
+  private static <T> TestProbe<T> freshProbe(Class<T> type) {
+    return testKit.createTestProbe("probe-" + (++probes), type);
+  }
+
+  private static Trajectory trajectory(long group, float reward, boolean correct) {
+    return new Trajectory(group, new int[] {1, 40, 41, 42}, new int[] {50, 51, 2},
+        new float[] {-0.5f, Float.MIN_VALUE, -0f}, 7, reward, correct);
+  }
+
+  private static WeightSnapshot snapshot(long version) {
+    return new WeightSnapshot(version, new String[] {"model.embed_tokens.weight", "model.norm.weight"},
+        new float[][] {{1f, -2.5f, Float.NaN, Float.MAX_VALUE}, {}});
+  }
+
+  private static <T> ArrayList<T> arrayList(List<T> items) {
+    return new ArrayList<>(items);
+  }
+
+  /** One or more samples of every registered class, with nulls, empties and odd floats where allowed. */
+  static Stream<Arguments> samples() {
+    LinkedHashMap<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("loss", 0.25);
+    metrics.put("kl", -0.0);
+    metrics.put("grad_norm", Double.NaN);
+    LinkedHashMap<String, Integer> dropped = new LinkedHashMap<>();
+    dropped.put("too stale", 2);
+    dropped.put("reward failed", 1);
+    HashMap<String, Integer> hash = new HashMap<>(dropped);
+    ArrayList<String> texts = arrayList(List.of("\\boxed{9}", "", "ünïcødé ✓"));
+    ArrayList<String> answers = arrayList(List.of("9", "3", "4"));
+    ArrayList<String> withNull = new ArrayList<>();
+    withNull.add(null);
+    withNull.add("x");
+    SamplingParams sampling = new SamplingParams(0.7f, 0.9f, 5, 24, -42L);
+    ArrayList<RolloutWorker.PromptGroup> groups = arrayList(List.of(
+        new RolloutWorker.PromptGroup(3, "arith-train-000003", new int[] {1, 5, 6}, "12", 2),
+        new RolloutWorker.PromptGroup(4, "arith-train-000004", new int[] {1}, "0", 1)));
+    ArrayList<Trajectory> trajectories = arrayList(List.of(trajectory(3, 1f, true), trajectory(3, 0f, false)));
+    return Stream.of(
+        Arguments.of("int[]", new int[] {0, -1, Integer.MAX_VALUE}),
+        Arguments.of("long[]", new long[] {Long.MIN_VALUE, 0}),
+        Arguments.of("float[]", new float[] {Float.NaN, -0f, Float.NEGATIVE_INFINITY}),
+        Arguments.of("double[]", new double[] {Math.PI, -0.0}),
+        Arguments.of("boolean[]", new boolean[] {true, false, true}),
+        Arguments.of("String[]", new String[] {"a", null, ""}),
+        Arguments.of("float[][]", new float[][] {{1f}, {}, {2f, 3f}}),
+        Arguments.of("ArrayList", withNull),
+        Arguments.of("LinkedHashMap", dropped),
+        Arguments.of("HashMap", hash),
+        Arguments.of("List.of()", List.of()),
+        Arguments.of("List.of(a)", List.of("a")),
+        Arguments.of("List.of(a, b)", List.of("a", "b")),
+        Arguments.of("List.of(a, b, c)", List.of("a", "b", "c")),
+        Arguments.of("ActorRef", probe.ref()),
+        Arguments.of("Trajectory", trajectory(9, 0.5f, true)),
+        Arguments.of("Trajectory empty completion",
+            new Trajectory(1, new int[] {1}, new int[0], new float[0], 0, 0f, false)),
+        Arguments.of("SamplingParams", sampling),
+        Arguments.of("WeightSnapshot", snapshot(3)),
+        Arguments.of("ParameterServer.Publish", new ParameterServer.Publish(snapshot(4), ref())),
+        Arguments.of("ParameterServer.Publish without reply", new ParameterServer.Publish(snapshot(4), null)),
+        Arguments.of("ParameterServer.GetWeights", new ParameterServer.GetWeights(-1, 5, ref())),
+        Arguments.of("ParameterServer.GetVersion", new ParameterServer.GetVersion(ref())),
+        Arguments.of("ParameterServer.Published", new ParameterServer.Published(4)),
+        Arguments.of("ParameterServer.WeightsReply", new ParameterServer.WeightsReply(4, snapshot(4))),
+        Arguments.of("ParameterServer.WeightsReply up to date", new ParameterServer.WeightsReply(4, null)),
+        Arguments.of("ParameterServer.Version", new ParameterServer.Version(-1)),
+        Arguments.of("RolloutWorker.PromptGroup", groups.get(0)),
+        Arguments.of("RolloutWorker.Generate", new RolloutWorker.Generate(11, groups, sampling, 2, ref())),
+        Arguments.of("RolloutWorker.Generated", new RolloutWorker.Generated(11, 2, trajectories,
+            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0")),
+        Arguments.of("RewardWorker.Score", new RewardWorker.Score(11, 2, texts, answers, ref())),
+        Arguments.of("RewardWorker.Scored", new RewardWorker.Scored(11, 2, new float[] {1f, 0f, 0f},
+            new boolean[] {true, false, false}, new String[] {"9", null, ""}, "reward")),
+        Arguments.of("Learner.Train", new Learner.Train(11, trajectories, 2, ref())),
+        Arguments.of("Learner.Trained", new Learner.Trained(11, 3, metrics)),
+        Arguments.of("Learner.SaveCheckpoint", new Learner.SaveCheckpoint("/tmp/ckpt", "grpo", ref())),
+        Arguments.of("Learner.Saved", new Learner.Saved("/tmp/ckpt", 3, null)),
+        Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
+        Arguments.of("Learner.GetWeights", new Learner.GetWeights(ref())),
+        Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
+        Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
+        Arguments.of("Coordinator.Finished with error",
+            new Coordinator.Finished(0, 0, 0, 0.0, new LinkedHashMap<>(), "learner failed")),
+        Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samples")
+  void toBinary_registeredSample_roundTripsFieldByField(String name, Object sample) {
+    Object back = kryo.fromBinary(kryo.toBinary(sample));
+
+    assertDeepEquals(sample, back, name);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samples")
+  void serializationExtension_wireMessage_usesKryoAndRoundTrips(String name, Object sample) {
+    if (!(sample instanceof WireMessage)) {
+      return; // arrays and collections only travel inside wire messages
+    }
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+
+    assertEquals(KryoSerializer.ID, serialization.findSerializerFor(sample).identifier(), name);
+    byte[] bytes = serialization.serialize(sample).get();
+    Object back = serialization.deserialize(bytes, KryoSerializer.ID, "").get();
+    assertDeepEquals(sample, back, name);
+  }
+
+  @Test
+  void samples_everyRegisteredClass_hasASample() {
+    Set<Class<?>> sampled = new HashSet<>();
+    samples().forEach(a -> sampled.add(a.get()[1].getClass()));
+    Set<String> missing = new TreeSet<>();
+    for (Class<?> registered : registeredClasses()) {
+      if (!sampled.contains(registered)) {
+        missing.add(registered.getName());
+      }
+    }
+
+    assertTrue(missing.isEmpty(), "registered in WireRegistry but not round-tripped here: " + missing);
+  }
+
+  @Test
+  void registry_everyConcreteWireMessage_isRegistered() throws Exception {
+    Kryo registry = registryKryo();
+    List<Class<?>> wireClasses = mainWireMessageClasses();
+    Set<String> unregistered = new TreeSet<>();
+    for (Class<?> c : wireClasses) {
+      if (registry.getClassResolver().getRegistration(c) == null) {
+        unregistered.add(c.getName());
+      }
+    }
+
+    assertTrue(wireClasses.size() >= 20, "found only " + wireClasses.size() + " wire message classes: scan broken?");
+    assertTrue(unregistered.isEmpty(), "wire messages missing from WireRegistry: " + unregistered);
+  }
+
+  @Test
+  void register_everyClass_hasExactlyOneId() {
+    Kryo registry = registryKryo();
+    Map<Class<?>, List<Integer>> idsByClass = new LinkedHashMap<>();
+    for (int id = 100; id < 1000; id++) {
+      Registration r = registry.getRegistration(id);
+      if (r != null) {
+        idsByClass.computeIfAbsent(r.getType(), k -> new ArrayList<>()).add(id);
+      }
+    }
+    // List.of() and List.of(a, b, c) share one JDK class, so its first id is shadowed by the second.
+    idsByClass.remove(List.of().getClass());
+    idsByClass.values().removeIf(ids -> ids.size() == 1);
+
+    assertTrue(idsByClass.isEmpty(), "classes registered under several ids: " + idsByClass);
+  }
+
+  @Test
+  void toBinary_unregisteredWireMessage_throws() {
+    record Unregistered(int n) implements WireMessage {}
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> kryo.toBinary(new Unregistered(1)));
+    assertTrue(e.getMessage().contains("not registered"), e.getMessage());
+  }
+
+  @Test
+  void serialize_unregisteredWireMessage_isFailure() {
+    record Unregistered(int n) implements WireMessage {}
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+
+    Try<byte[]> result = serialization.serialize(new Unregistered(1));
+
+    assertTrue(result.isFailure(), "an unregistered class must not serialize");
+  }
+
+  @Test
+  void serialize_javaSerializableNonWireMessage_isFailure() {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+
+    Try<byte[]> result = serialization.serialize(new PlainSerializable(1));
+
+    assertTrue(result.isFailure(), "Java serialization must be off");
+    assertTrue(result.failed().get().getMessage().contains("Java serialization"),
+        result.failed().get().getMessage());
+  }
+
+  @Test
+  void tell_javaSerializableNonWireMessage_isNotDelivered() {
+    TestProbe<Object> target = freshProbe(Object.class);
+
+    target.ref().tell(new PlainSerializable(1));
+    target.ref().tell(new ParameterServer.Version(7));
+
+    // The wire message sent second arrives; the Java-serializable one before it never does.
+    ParameterServer.Version got = assertInstanceOf(ParameterServer.Version.class,
+        target.receiveMessage(Duration.ofSeconds(3)));
+    assertEquals(7, got.version());
+    target.expectNoMessage(Duration.ofMillis(200));
+  }
+
+  @Test
+  void tell_wireMessage_arrivesAsADeserializedCopy() {
+    TestProbe<ParameterServer.WeightsReply> target = freshProbe(ParameterServer.WeightsReply.class);
+    ParameterServer.WeightsReply sent = new ParameterServer.WeightsReply(4, snapshot(4));
+
+    target.ref().tell(sent);
+
+    ParameterServer.WeightsReply got = target.receiveMessage(Duration.ofSeconds(3));
+    assertTrue(got != sent && got.snapshot() != sent.snapshot(), "serialize-messages is not on in this test kit");
+    assertDeepEquals(sent, got, "WeightsReply");
+  }
+
+  /** A Java-serializable message that is not a {@link WireMessage}. */
+  record PlainSerializable(int n) implements Serializable {}
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private static Kryo registryKryo() {
+    Kryo k = new Kryo();
+    k.setRegistrationRequired(true);
+    WireRegistry.register(k, new Serializer<Object>() {
+      @Override
+      public void write(Kryo kryo, Output output, Object object) {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public Object read(Kryo kryo, Input input, Class<?> type) {
+        throw new UnsupportedOperationException();
+      }
+    });
+    return k;
+  }
+
+  /** Classes WireRegistry adds beyond Kryo's built-in defaults (ids 100 and up). */
+  private static Set<Class<?>> registeredClasses() {
+    Kryo registry = registryKryo();
+    Set<Class<?>> out = new HashSet<>();
+    for (int id = 100; id < 1000; id++) {
+      Registration r = registry.getRegistration(id);
+      if (r != null) {
+        out.add(r.getType());
+      }
+    }
+    return out;
+  }
+
+  /** Concrete main-code classes that implement WireMessage and are meant to be verified on the wire. */
+  private static List<Class<?>> mainWireMessageClasses() throws Exception {
+    URI location = WireMessage.class.getProtectionDomain().getCodeSource().getLocation().toURI();
+    Path root = Path.of(location);
+    if (Files.isDirectory(root)) {
+      return wireMessageClassesUnder(root);
+    }
+    try (FileSystem jar = FileSystems.newFileSystem(root)) {
+      return wireMessageClassesUnder(jar.getPath("/"));
+    }
+  }
+
+  private static List<Class<?>> wireMessageClassesUnder(Path root) throws IOException {
+    List<Class<?>> out = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Iterator<Path> it = files.iterator(); it.hasNext(); ) {
+        Path f = it.next();
+        String rel = root.relativize(f).toString().replace('\\', '/');
+        if (!rel.startsWith("dev/rlft/") || !rel.endsWith(".class")) {
+          continue;
+        }
+        String name = rel.substring(0, rel.length() - ".class".length()).replace('/', '.');
+        Class<?> c;
+        try {
+          c = Class.forName(name, false, WireMessage.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+          throw new IllegalStateException(e);
+        }
+        boolean concrete = !c.isInterface() && !Modifier.isAbstract(c.getModifiers());
+        if (concrete && WireMessage.class.isAssignableFrom(c)
+            && !NoSerializationVerificationNeeded.class.isAssignableFrom(c)) {
+          out.add(c);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Equality by value: same classes, records component by component, arrays element by element. */
+  static void assertDeepEquals(Object expected, Object actual, String path) {
+    if (expected == null) {
+      assertNull(actual, path);
+      return;
+    }
+    assertNotNull(actual, path);
+    assertEquals(expected.getClass(), actual.getClass(), path + ": class");
+    if (expected.getClass().isArray()) {
+      int n = Array.getLength(expected);
+      assertEquals(n, Array.getLength(actual), path + ": length");
+      for (int i = 0; i < n; i++) {
+        // boxed equals compares floats and doubles by bits: NaN == NaN, -0 != 0
+        assertDeepEquals(Array.get(expected, i), Array.get(actual, i), path + "[" + i + "]");
+      }
+    } else if (expected instanceof Record) {
+      for (RecordComponent c : expected.getClass().getRecordComponents()) {
+        Method accessor = c.getAccessor();
+        accessor.setAccessible(true);
+        try {
+          assertDeepEquals(accessor.invoke(expected), accessor.invoke(actual), path + "." + c.getName());
+        } catch (ReflectiveOperationException e) {
+          fail(path + "." + c.getName() + ": " + e);
+        }
+      }
+    } else if (expected instanceof List<?> e && actual instanceof List<?> a) {
+      assertEquals(e.size(), a.size(), path + ": size");
+      for (int i = 0; i < e.size(); i++) {
+        assertDeepEquals(e.get(i), a.get(i), path + "[" + i + "]");
+      }
+    } else if (expected instanceof Map<?, ?> e && actual instanceof Map<?, ?> a) {
+      if (e instanceof LinkedHashMap<?, ?>) {
+        assertEquals(new ArrayList<>(e.keySet()), new ArrayList<>(a.keySet()), path + ": keys in order");
+      } else {
+        assertEquals(e.keySet(), a.keySet(), path + ": keys");
+      }
+      for (Object key : e.keySet()) {
+        assertDeepEquals(e.get(key), a.get(key), path + "[" + key + "]");
+      }
+    } else {
+      assertEquals(expected, actual, path);
+    }
+  }
+}
