@@ -11,8 +11,6 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,7 +27,9 @@ import java.util.zip.CRC32;
  * <p>On disk a checkpoint is a folder holding {@code manifest.pb} (a {@link CheckpointManifest})
  * and {@code tensors.bin} (little-endian float32, CRC32 in the manifest). {@link #save} writes a
  * temporary sibling folder, fsyncs both files and renames it into place, so a reader sees either
- * the previous checkpoint or the complete new one, never a half-written one.
+ * the previous checkpoint or the complete new one, never a half-written one. Replacing an existing
+ * checkpoint moves the old folder aside first and back if the new one cannot be moved in; a crash
+ * between the two renames leaves the previous checkpoint under {@code .NAME.old-*} beside it.
  *
  * @param optimizerState AdamW moments ("m/NAME", "v/NAME"); empty when not saved
  */
@@ -91,7 +91,10 @@ public record Checkpoint(
       }
       try {
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
+      } catch (IOException e) {
+        if (old != null) {
+          Files.move(old, dir, StandardCopyOption.ATOMIC_MOVE); // put the previous checkpoint back
+        }
         throw new IOException("cannot move checkpoint into place at " + dir + ": " + e.getMessage(), e);
       }
       if (old != null) {

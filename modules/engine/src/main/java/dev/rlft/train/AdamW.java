@@ -81,7 +81,6 @@ public final class AdamW implements AutoCloseable {
     if (!(lr >= 0) || Float.isInfinite(lr)) {
       throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + lr);
     }
-    steps++;
     float norm;
     try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> grads = new LinkedHashMap<>();
@@ -94,8 +93,10 @@ public final class AdamW implements AutoCloseable {
       }
       norm = (float) Math.sqrt(sq);
       if (!Float.isFinite(norm)) {
-        throw new IllegalStateException("non-finite gradient norm " + norm + " at optimizer step " + steps);
+        zeroGrad();
+        throw new IllegalStateException("non-finite gradient norm " + norm + " at optimizer step " + (steps + 1));
       }
+      steps++;
       float scale = config.gradClip() > 0 && norm > config.gradClip() ? config.gradClip() / norm : 1f;
       float b1 = config.beta1();
       float b2 = config.beta2();
