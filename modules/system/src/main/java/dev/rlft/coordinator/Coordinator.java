@@ -238,8 +238,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onTrained(TrainDone d) {
     learnerBusy = false;
     ScoredBatch b = ready.poll();
-    if (d.failure() != null) {
-      return finish("learner failed on batch " + (b == null ? "?" : b.generated().batchId()) + ": " + d.failure());
+    if (d.failure() != null || d.trained().error() != null) {
+      return finish("learner failed on batch " + (b == null ? "?" : b.generated().batchId()) + ": "
+          + (d.failure() != null ? d.failure() : d.trained().error()));
     }
     inFlight--;
     trainedSteps++;

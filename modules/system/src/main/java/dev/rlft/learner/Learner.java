@@ -39,8 +39,12 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   public record Train(long batchId, ArrayList<Trajectory> batch, int groupSize, ActorRef<Trained> replyTo)
       implements Command {}
 
-  /** Result of a {@link Train}: the version now published and the update's metrics. */
-  public record Trained(long batchId, long version, LinkedHashMap<String, Double> metrics) implements WireMessage {}
+  /**
+   * Result of a {@link Train}: the version now published and the update's metrics, or an error
+   * (then the weights and version are unchanged).
+   */
+  public record Trained(long batchId, long version, LinkedHashMap<String, Double> metrics, String error)
+      implements WireMessage {}
 
   /** Writes a checkpoint of the current policy and optimizer. */
   public record SaveCheckpoint(String dir, String phase, ActorRef<Saved> replyTo) implements Command {}
@@ -100,12 +104,19 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
   private Behavior<Command> onTrain(Train t) {
     long start = System.nanoTime();
-    Map<String, Double> m = update.step(t.batch(), t.groupSize());
+    Map<String, Double> m;
+    try {
+      m = update.step(t.batch(), t.groupSize());
+    } catch (RuntimeException e) {
+      getContext().getLog().error("update on batch {} failed", t.batchId(), e);
+      t.replyTo().tell(new Trained(t.batchId(), version, new LinkedHashMap<>(), e.toString()));
+      return this;
+    }
     version++;
     params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
     LinkedHashMap<String, Double> metrics = new LinkedHashMap<>(m);
     metrics.put("train_seconds", (System.nanoTime() - start) / 1e9);
-    t.replyTo().tell(new Trained(t.batchId(), version, metrics));
+    t.replyTo().tell(new Trained(t.batchId(), version, metrics, null));
     return this;
   }
 

@@ -18,6 +18,8 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -79,9 +81,12 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     this.model = LlamaModel.initialize(config, 0, manager, false);
   }
 
+  /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
   public static Behavior<Command> create(ModelConfig config, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
-    return Behaviors.setup(ctx -> new RolloutWorker(ctx, config, tokenizer, params, weightsTimeout));
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, config, tokenizer, params, weightsTimeout)))
+        .onFailure(SupervisorStrategy.restart());
   }
 
   @Override
@@ -90,6 +95,10 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
         .onMessage(Generate.class, this::onGenerate)
         .onMessage(WeightsArrived.class, this::onWeights)
         .onSignal(PostStop.class, s -> {
+          manager.close();
+          return this;
+        })
+        .onSignal(PreRestart.class, s -> {
           manager.close();
           return this;
         })

@@ -161,7 +161,7 @@ class WireRoundTripTest {
         Arguments.of("RewardWorker.Scored", new RewardWorker.Scored(11, 2, new float[] {1f, 0f, 0f},
             new boolean[] {true, false, false}, new String[] {"9", null, ""}, "reward")),
         Arguments.of("Learner.Train", new Learner.Train(11, trajectories, 2, ref())),
-        Arguments.of("Learner.Trained", new Learner.Trained(11, 3, metrics)),
+        Arguments.of("Learner.Trained", new Learner.Trained(11, 3, metrics, null)),
         Arguments.of("Learner.SaveCheckpoint", new Learner.SaveCheckpoint("/tmp/ckpt", "grpo", ref())),
         Arguments.of("Learner.Saved", new Learner.Saved("/tmp/ckpt", 3, null)),
         Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
