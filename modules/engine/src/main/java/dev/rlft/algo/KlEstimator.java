@@ -48,23 +48,31 @@ public enum KlEstimator {
 
   /**
    * {@code k3 = exp(d) - d - 1}, {@code >= 0}; zero exactly when {@code logp == logp_ref}. The DJL
-   * form floors the float32 result at 0 (see the comment there).
+   * form floors the float32 result at 0 (see the comment there). Both forms clamp d to
+   * [-{@value #MAX_LOG_RATIO}, {@value #MAX_LOG_RATIO}] so that one token whose probabilities under
+   * the two policies differ by more than e^20 cannot overflow float32 and poison the update with
+   * inf/NaN (verl clamps the estimate for the same reason).
    */
   K3 {
     @Override
     double fromLogRatio(double d) {
-      return Math.expm1(d) - d;
+      double c = Math.max(-MAX_LOG_RATIO, Math.min(MAX_LOG_RATIO, d));
+      return Math.expm1(c) - c;
     }
 
     @Override
     public NDArray value(NDArray logp, NDArray refLogp) {
       check(logp, refLogp);
-      NDArray minusD = logp.sub(refLogp); // -d, computed from logp so it lands in logp's manager
+      // -d, computed from logp so it lands in logp's manager; clamped so exp cannot overflow
+      NDArray minusD = logp.sub(refLogp).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO);
       // Without expm1, float32 rounding can leave exp(d) - d - 1 a few ulps below 0 for |d| below
       // ~1e-3; the floor restores k3 >= 0 and only zeroes a gradient that is itself ~|d| there.
       return minusD.neg().exp().add(minusD).sub(1f).maximum(0f);
     }
   };
+
+  /** Bound on |d| in k3; see {@link #K3}. */
+  public static final double MAX_LOG_RATIO = 20;
 
   /** The estimate as a function of the log-ratio {@code d = logp_ref - logp}. */
   abstract double fromLogRatio(double d);

@@ -14,7 +14,7 @@ import java.util.Objects;
  * <p>Per token, with {@code A} the advantage of the token's sequence:
  *
  * <pre>
- *   ratio    = exp(logp - oldLogp)
+ *   ratio    = exp(clamp(logp - oldLogp, -20, 20))   (clamped so exp cannot overflow float32)
  *   pg       = -min(ratio * A, clip(ratio, 1 - clipLow, 1 + clipHigh) * A)
  *   perToken = pg + beta * kl(logp, refLogp)          (the kl term is skipped when beta == 0)
  *   loss     = aggregation(perToken, mask)
@@ -51,7 +51,8 @@ public final class PolicyLoss {
     for (int i = 0; i < rows; i++) {
       double a = in.advantages()[i];
       for (int j = 0; j < tokens; j++) {
-        double ratio = Math.exp((double) in.logp()[i][j] - in.oldLogp()[i][j]);
+        double ratio = Math.exp(Math.max(-KlEstimator.MAX_LOG_RATIO,
+            Math.min(KlEstimator.MAX_LOG_RATIO, (double) in.logp()[i][j] - in.oldLogp()[i][j])));
         double unclippedTerm = ratio * a;
         double clippedTerm = Math.min(Math.max(ratio, low), high) * a;
         double pgValue = -Math.min(unclippedTerm, clippedTerm);
@@ -133,7 +134,7 @@ public final class PolicyLoss {
     NDArray adv = constant(advantages, scope).reshape(-1, 1);
     NDArray msk = constant(mask, scope);
 
-    NDArray ratio = logp.sub(old).exp();
+    NDArray ratio = logp.sub(old).clip(-KlEstimator.MAX_LOG_RATIO, KlEstimator.MAX_LOG_RATIO).exp();
     NDArray unclippedTerm = ratio.mul(adv);
     NDArray clippedTerm = ratio.clip(1f - clipLow, 1f + clipHigh).mul(adv);
     NDArray pg = unclippedTerm.minimum(clippedTerm).neg();

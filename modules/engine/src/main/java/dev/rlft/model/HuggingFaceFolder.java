@@ -46,6 +46,44 @@ public final class HuggingFaceFolder {
         c.path("tie_word_embeddings").asBoolean(false));
   }
 
+  /**
+   * Writes {@code weights} as a Hugging Face {@code LlamaForCausalLM} folder: {@code config.json}
+   * and {@code model.safetensors} (float32, transformers' tensor names), loadable by transformers
+   * and by {@link #load}.
+   */
+  public static void save(Path folder, ModelConfig config, Map<String, float[]> weights) throws IOException {
+    Files.createDirectories(folder);
+    Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
+    for (Map.Entry<String, ai.djl.ndarray.types.Shape> e : LlamaModel.parameterShapes(config).entrySet()) {
+      float[] data = weights.get(e.getKey());
+      if (data == null) {
+        throw new IllegalArgumentException("missing tensor '" + e.getKey() + "'");
+      }
+      tensors.put(e.getKey(), new Safetensors.Tensor(e.getValue().getShape(), data));
+    }
+    Safetensors.write(folder.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+    com.fasterxml.jackson.databind.node.ObjectNode c = new ObjectMapper().createObjectNode();
+    c.putArray("architectures").add("LlamaForCausalLM");
+    c.put("model_type", "llama");
+    c.put("vocab_size", config.vocabSize());
+    c.put("hidden_size", config.dim());
+    c.put("intermediate_size", config.hiddenDim());
+    c.put("num_hidden_layers", config.nLayers());
+    c.put("num_attention_heads", config.nHeads());
+    c.put("num_key_value_heads", config.nKvHeads());
+    c.put("head_dim", config.headDim());
+    c.put("hidden_act", "silu");
+    c.put("max_position_embeddings", config.maxSeqLen());
+    c.put("rms_norm_eps", config.normEps());
+    c.put("rope_theta", config.ropeTheta());
+    c.put("tie_word_embeddings", config.tiedEmbeddings());
+    c.put("attention_bias", false);
+    c.put("mlp_bias", false);
+    c.put("torch_dtype", "float32");
+    Files.writeString(folder.resolve("config.json"),
+        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(c));
+  }
+
   public static LlamaModel load(Path folder, NDManager parent, boolean trainable) throws IOException {
     ModelConfig config = readConfig(folder);
     Path weightsFile = folder.resolve("model.safetensors");

@@ -80,6 +80,61 @@ public final class Safetensors {
     }
   }
 
+  /**
+   * Writes float32 tensors as a safetensors file (header padded to 8 bytes, tensors in the given
+   * order), through a temporary file renamed into place.
+   */
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode header = json.createObjectNode();
+    if (!metadata.isEmpty()) {
+      com.fasterxml.jackson.databind.node.ObjectNode meta = header.putObject("__metadata__");
+      metadata.forEach(meta::put);
+    }
+    long offset = 0;
+    for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+      com.fasterxml.jackson.databind.node.ObjectNode t = header.putObject(e.getKey());
+      t.put("dtype", "F32");
+      com.fasterxml.jackson.databind.node.ArrayNode shape = t.putArray("shape");
+      long count = 1;
+      for (long d : e.getValue().shape()) {
+        shape.add(d);
+        count *= d;
+      }
+      if (count != e.getValue().data().length) {
+        throw new IllegalArgumentException("tensor '" + e.getKey() + "' has " + e.getValue().data().length
+            + " values but shape " + java.util.Arrays.toString(e.getValue().shape()));
+      }
+      t.putArray("data_offsets").add(offset).add(offset + 4 * count);
+      offset += 4 * count;
+    }
+    byte[] headerBytes = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
+    int padded = (headerBytes.length + 7) / 8 * 8;
+    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+        StandardOpenOption.WRITE)) {
+      ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+      head.putLong(padded).put(headerBytes);
+      while (head.hasRemaining()) {
+        head.put((byte) ' ');
+      }
+      head.flip();
+      while (head.hasRemaining()) {
+        ch.write(head);
+      }
+      for (Tensor t : tensors.values()) {
+        ByteBuffer buf = ByteBuffer.allocate(t.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(t.data());
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+      }
+      ch.force(true);
+    }
+    java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
   /** IEEE 754 binary16 to float32. */
   static float halfToFloat(short h) {
     int bits = h & 0xffff;

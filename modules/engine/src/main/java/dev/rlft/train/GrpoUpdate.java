@@ -121,10 +121,21 @@ public final class GrpoUpdate {
       if (config.beta() > 0) {
         refLogp = TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
       }
+      if (refLogp != null) {
+        refLogp = refLogp.mul(mask);
+      }
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         TokenLogProbs.Result cur = TokenLogProbs.of(policy, tokens, config.temperature(), true);
-        PolicyLoss.Result r = PolicyLoss.compute(cur.logp(), oldLogp, refLogp, advantages, mask,
+        // Padding positions are masked out of the loss, but their terms must still be finite:
+        // 0 * inf is NaN. Zeroing logp there (old and ref are 0 too) makes ratio 1 and KL 0.
+        NDArray logp = cur.logp().mul(mask);
+        PolicyLoss.Result r = PolicyLoss.compute(logp, oldLogp, refLogp, advantages, mask,
             config.clipLow(), config.clipHigh(), config.beta(), config.kl(), config.aggregation());
+        if (!Float.isFinite(r.loss().getFloat())) {
+          optimizer.zeroGrad();
+          throw new IllegalStateException("non-finite GRPO loss " + r.loss().getFloat() + " at update "
+              + (optimizer.steps() + 1) + " (policy loss " + r.policyLoss() + ", kl " + r.kl() + ")");
+        }
         gc.backward(r.loss());
         metrics.put("loss", (double) r.loss().getFloat());
         metrics.put("pg_loss", (double) r.policyLoss());
