@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** {@code rlft bench}: benchmarks that print ratios (not tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-    subcommands = {BenchCommand.Staleness.class})
+    subcommands = {BenchCommand.Staleness.class, BenchCommand.SamplerSpeed.class})
 final class BenchCommand {
 
   /** Synchronous (max-staleness 0) against overlapped GRPO on the same work. */
@@ -122,6 +122,69 @@ final class BenchCommand {
         s += x;
       }
       return s / v.length;
+    }
+  }
+
+  /** KV-cached decoding against recomputing the whole prefix every step. */
+  @Command(name = "sampler", mixinStandardHelpOptions = true,
+      description = "Tokens/s of batched sampling with the KV cache and with full recompute, and their ratio.")
+  static final class SamplerSpeed implements Callable<Integer> {
+
+    @Mixin ConfigOptions options;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR", description = "model to use (default: random weights, rlft.model shape)")
+    Path checkpoint;
+
+    @Option(names = "--batch", description = "sequences per batch (default ${DEFAULT-VALUE})") int batch = 32;
+    @Option(names = "--prompt-tokens", description = "prompt length (default ${DEFAULT-VALUE})") int promptTokens = 64;
+    @Option(names = "--new-tokens", description = "tokens generated per sequence (default ${DEFAULT-VALUE})") int newTokens = 64;
+    @Option(names = "--repeats", description = "timed runs of each (default ${DEFAULT-VALUE})") int repeats = 3;
+
+    @Override
+    public Integer call() throws Exception {
+      RunSettings s = RunSettings.from(options.resolve());
+      Torch.configure(s.torchThreads());
+      try (NDManager root = NDManager.newBaseManager()) {
+        LlamaModel model;
+        if (checkpoint != null) {
+          Checkpoint c = Checkpoint.load(checkpoint);
+          model = LlamaModel.fromWeights(c.model(), c.weights(), root, false);
+        } else {
+          model = LlamaModel.initialize(s.modelConfig(CharTokenizer.ascii().vocabSize()), s.seed(), root, false);
+        }
+        SplittableRandom rng = new SplittableRandom(s.seed());
+        List<int[]> prompts = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+          int[] p = new int[promptTokens];
+          p[0] = 1;
+          for (int t = 1; t < promptTokens; t++) {
+            p[t] = 4 + rng.nextInt(model.config().vocabSize() - 4);
+          }
+          prompts.add(p);
+        }
+        // eos id -1: never stop early, so both paths generate exactly the same number of tokens
+        dev.rlft.model.SamplingParams sp = new dev.rlft.model.SamplingParams(1f, 1f, 0, newTokens, 1);
+        dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root); // warm-up
+        double cached = 0;
+        double recompute = 0;
+        for (int r = 0; r < repeats; r++) {
+          long t0 = System.nanoTime();
+          dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root);
+          cached += (System.nanoTime() - t0) / 1e9;
+          t0 = System.nanoTime();
+          dev.rlft.model.Sampler.generate(model, prompts, sp, -1, true, root);
+          recompute += (System.nanoTime() - t0) / 1e9;
+        }
+        double tokens = (double) batch * newTokens * repeats;
+        System.out.printf("model %,d parameters, batch %d, prompt %d, new tokens %d, %d threads, %d repeats%n",
+            model.config().parameterCount(), batch, promptTokens, newTokens, ai.djl.pytorch.jni.JniUtils.getNumThreads(),
+            repeats);
+        System.out.printf("  KV cache:         %8.0f tokens/s%n", tokens / cached);
+        System.out.printf("  full recompute:   %8.0f tokens/s%n", tokens / recompute);
+        System.out.printf("  ratio cache / recompute: %.2fx%n", recompute / cached);
+        model.close();
+      }
+      return 0;
     }
   }
 }

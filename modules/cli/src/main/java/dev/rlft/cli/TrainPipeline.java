@@ -39,6 +39,7 @@ public final class TrainPipeline {
   private final PrintStream out;
   private final CharTokenizer tokenizer = CharTokenizer.ascii();
   private final RewardFunction reward = new BoxedAnswerReward();
+  private int skippedUpdates;
 
   public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
     this.s = settings;
@@ -92,7 +93,8 @@ public final class TrainPipeline {
         double seconds = (System.nanoTime() - t0) / 1e9;
         new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), "grpo",
             Map.of("seed", Long.toString(s.seed()))).save(run.checkpoint("grpo"));
-        evaluate(run, root, "grpo", weights, mc, heldout, Map.of("steps", s.grpo().loop().steps(), "seconds", seconds));
+        evaluate(run, root, "grpo", weights, mc, heldout, Map.of("steps", s.grpo().loop().steps(), "seconds", seconds,
+            "skipped_updates", skippedUpdates));
         if (control) {
           Checkpoint ctl = continuedSft(run, root, start, train, seconds);
           evaluate(run, root, "sft_control", ctl.weights(), mc, heldout,
@@ -154,9 +156,14 @@ public final class TrainPipeline {
 
   private void report(RunFolder run, StepReport r) {
     Map<String, Double> m = r.metrics();
-    out.printf("grpo %3d | reward %.3f acc %.3f | kl %.4f loss %+.4f clip %.3f ent %.3f | %5.0f tok/s | v%d stale %d | %.0fs%n",
+    boolean skipped = m.getOrDefault("skipped", 0.0) > 0;
+    if (skipped) {
+      skippedUpdates++;
+    }
+    out.printf("grpo %3d | reward %.3f acc %.3f | kl %.4f loss %+.4f clip %.3f ent %.3f | %5.0f tok/s | v%d stale %d | %.0fs%s%n",
         r.step(), m.get("reward"), m.get("accuracy"), m.get("kl"), m.get("loss"), m.get("clip_frac"),
-        m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"));
+        m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"),
+        skipped ? " | update skipped: non-finite gradient" : "");
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());
     rec.put("weight_version", r.version());

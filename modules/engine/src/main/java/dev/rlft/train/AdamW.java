@@ -4,7 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,6 +41,13 @@ public final class AdamW implements AutoCloseable {
 
     public static Config defaults() {
       return new Config(0.9f, 0.95f, 1e-8f, 0.01f, 1.0f);
+    }
+  }
+
+  /** Thrown when a gradient holds inf or NaN; the gradients are cleared and no weight changes. */
+  public static final class NonFiniteGradientException extends IllegalStateException {
+    public NonFiniteGradientException(String message) {
+      super(message);
     }
   }
 
@@ -93,8 +102,15 @@ public final class AdamW implements AutoCloseable {
       }
       norm = (float) Math.sqrt(sq);
       if (!Float.isFinite(norm)) {
+        List<String> bad = new ArrayList<>();
+        for (Map.Entry<String, NDArray> e : grads.entrySet()) {
+          if (!Float.isFinite(e.getValue().abs().sum().getFloat())) {
+            bad.add(e.getKey());
+          }
+        }
         zeroGrad();
-        throw new IllegalStateException("non-finite gradient norm " + norm + " at optimizer step " + (steps + 1));
+        throw new NonFiniteGradientException("non-finite gradient norm " + norm + " at optimizer step " + (steps + 1)
+            + " in " + bad.size() + " tensor(s), first " + bad.subList(0, Math.min(3, bad.size())));
       }
       steps++;
       float scale = config.gradClip() > 0 && norm > config.gradClip() ? config.gradClip() / norm : 1f;

@@ -47,6 +47,12 @@ public final class GrpoUpdate {
     }
   }
 
+  /** Updates in a row that may be skipped for non-finite gradients before the run fails. */
+  public static final int MAX_CONSECUTIVE_SKIPS = 3;
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GrpoUpdate.class);
+
+  private int consecutiveSkips;
   private final LlamaModel policy;
   private final LlamaModel reference;
   private final AdamW optimizer;
@@ -75,7 +81,8 @@ public final class GrpoUpdate {
    * per prompt).
    *
    * @return metrics: loss, pg_loss, kl, clip_frac, ratio, entropy, grad_norm, lr, adv_abs, tokens,
-   *     zero_adv_groups
+   *     zero_adv_groups, skipped (1 when the gradient was non-finite and the update was dropped; more
+   *     than {@link #MAX_CONSECUTIVE_SKIPS} in a row is an error)
    */
   public Map<String, Double> step(List<Trajectory> batch, int groupSize) {
     if (batch.isEmpty() || batch.size() % groupSize != 0) {
@@ -112,6 +119,7 @@ public final class GrpoUpdate {
     SequenceBatch sb = new SequenceBatch(seqs, starts);
     float lr = config.schedule().at(optimizer.steps() + 1);
     Map<String, Double> metrics = new LinkedHashMap<>();
+    float lossValue;
     try (NDManager step = policy.manager().getParentManager().newSubManager()) {
       NDArray tokens = sb.tokens(step, pad);
       NDArray mask = sb.mask(step);
@@ -131,12 +139,10 @@ public final class GrpoUpdate {
         NDArray logp = cur.logp().mul(mask);
         PolicyLoss.Result r = PolicyLoss.compute(logp, oldLogp, refLogp, advantages, mask,
             config.clipLow(), config.clipHigh(), config.beta(), config.kl(), config.aggregation());
-        if (!Float.isFinite(r.loss().getFloat())) {
-          optimizer.zeroGrad();
-          throw new IllegalStateException("non-finite GRPO loss " + r.loss().getFloat() + " at update "
-              + (optimizer.steps() + 1) + " (policy loss " + r.policyLoss() + ", kl " + r.kl() + ")");
+        lossValue = r.loss().getFloat();
+        if (Float.isFinite(lossValue)) {
+          gc.backward(r.loss());
         }
-        gc.backward(r.loss());
         metrics.put("loss", (double) r.loss().getFloat());
         metrics.put("pg_loss", (double) r.policyLoss());
         metrics.put("kl", (double) r.kl());
@@ -146,7 +152,28 @@ public final class GrpoUpdate {
         metrics.put("entropy", (double) (ent.mul(mask).sum().getFloat() / Math.max(1f, mask.sum().getFloat())));
       }
     }
-    float norm = optimizer.step(lr);
+    float norm;
+    try {
+      if (!Float.isFinite(lossValue)) {
+        optimizer.zeroGrad();
+        throw new AdamW.NonFiniteGradientException("non-finite GRPO loss " + lossValue + " at update "
+            + (optimizer.steps() + 1));
+      }
+      norm = optimizer.step(lr);
+      consecutiveSkips = 0;
+      metrics.put("skipped", 0.0);
+    } catch (AdamW.NonFiniteGradientException e) {
+      // One poisoned batch must not end a long run, nor be applied: drop its update, keep going,
+      // and give up only if it keeps happening.
+      consecutiveSkips++;
+      if (consecutiveSkips > MAX_CONSECUTIVE_SKIPS) {
+        throw new IllegalStateException(consecutiveSkips + " updates in a row had non-finite gradients; last: "
+            + e.getMessage(), e);
+      }
+      LOG.warn("skipping update: {}", e.getMessage());
+      norm = Float.NaN;
+      metrics.put("skipped", 1.0);
+    }
     double absAdv = 0;
     for (float a : adv) {
       absAdv += Math.abs(a);

@@ -134,7 +134,7 @@ class GrpoUpdateTest {
       Map<String, Double> metrics = new GrpoUpdate(policy, reference, opt, config(0.04f), TOK.padId()).step(batch, GROUP);
 
       assertEquals(Set.of("loss", "pg_loss", "kl", "clip_frac", "ratio", "entropy", "grad_norm", "lr", "adv_abs",
-          "tokens", "zero_adv_groups"), metrics.keySet());
+          "tokens", "zero_adv_groups", "skipped"), metrics.keySet());
       metrics.forEach((k, v) -> assertTrue(Double.isFinite(v), k + " = " + v));
       assertEquals(1e-2, metrics.get("lr"), 1e-9);
       assertEquals(1.0, metrics.get("zero_adv_groups"), 0.0, "group 1 is all correct");

@@ -112,8 +112,10 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       t.replyTo().tell(new Trained(t.batchId(), version, new LinkedHashMap<>(), e.toString()));
       return this;
     }
-    version++;
-    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+    if (m.getOrDefault("skipped", 0.0) == 0.0) {
+      version++;
+      params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+    }
     LinkedHashMap<String, Double> metrics = new LinkedHashMap<>(m);
     metrics.put("train_seconds", (System.nanoTime() - start) / 1e9);
     t.replyTo().tell(new Trained(t.batchId(), version, metrics, null));
