@@ -13,7 +13,7 @@ import com.typesafe.config.Config;
  * @param maxValue largest value any true intermediate result may take, {@code maxOperand..1e6}
  *     (default 99)
  * @param flawRate probability, per step of a training reference solution, that the step's result
- *     is written wrong; in [0, 1] (default 0.3)
+ *     is written wrong; in [0, 1] (default 0.2, as in rlft reference.conf)
  * @param trainSize problems in the training split, at least 1 (default 20000)
  * @param heldOutSize problems in the held-out split, at least 1 (default 500)
  */
@@ -71,7 +71,7 @@ public record ArithmeticTaskConfig(
 
   /** The product's default task: 2 to 3 operations on numbers up to 99, 30% flawed steps. */
   public static ArithmeticTaskConfig defaults() {
-    return new ArithmeticTaskConfig(2, 3, 20, 9, 99, 0.3, 20_000, 500);
+    return new ArithmeticTaskConfig(2, 3, 20, 9, 99, 0.2, 20_000, 500);
   }
 
   /**

@@ -16,7 +16,7 @@ class ArithmeticTaskConfigTest {
   @Test
   void defaults_documentedValues() {
     assertEquals(
-        new ArithmeticTaskConfig(2, 3, 20, 9, 99, 0.3, 20_000, 500), ArithmeticTaskConfig.defaults());
+        new ArithmeticTaskConfig(2, 3, 20, 9, 99, 0.2, 20_000, 500), ArithmeticTaskConfig.defaults());
   }
 
   static Stream<Arguments> invalidConfigs() {
