@@ -10,9 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Loads a Hugging Face Llama model folder ({@code config.json} + {@code model.safetensors}) into a
- * {@link LlamaModel}. Sharded checkpoints, Qwen2 biases and tokenizers come with the real-model
- * work; an unsupported architecture or a missing tensor is an error naming it.
+ * Loads a Hugging Face Llama model folder ({@code config.json} + {@code model.safetensors}, or
+ * shards listed in {@code model.safetensors.index.json}) into a {@link LlamaModel}, and saves one
+ * back. An unsupported architecture, a missing tensor or a tensor of the wrong shape is an error
+ * naming it. Qwen2 biases and Mistral come with the real-model work.
  */
 public final class HuggingFaceFolder {
 
@@ -84,20 +85,60 @@ public final class HuggingFaceFolder {
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(c));
   }
 
+  /**
+   * All tensors of a folder: {@code model.safetensors}, or the shards named by
+   * {@code model.safetensors.index.json} ({@code weight_map}: tensor name to shard file).
+   */
+  public static Map<String, Safetensors.Tensor> readTensors(Path folder) throws IOException {
+    Path single = folder.resolve("model.safetensors");
+    Path index = folder.resolve("model.safetensors.index.json");
+    if (Files.isRegularFile(single)) {
+      return Safetensors.read(single);
+    }
+    if (!Files.isRegularFile(index)) {
+      throw new IOException(folder + ": no model.safetensors or model.safetensors.index.json");
+    }
+    JsonNode map = new ObjectMapper().readTree(index.toFile()).path("weight_map");
+    if (!map.isObject() || map.size() == 0) {
+      throw new IOException(index + ": no weight_map");
+    }
+    Map<String, String> shardOf = new LinkedHashMap<>();
+    map.fields().forEachRemaining(e -> shardOf.put(e.getKey(), e.getValue().asText()));
+    Map<String, Safetensors.Tensor> out = new LinkedHashMap<>();
+    for (String shard : new java.util.LinkedHashSet<>(shardOf.values())) {
+      Path file = folder.resolve(shard).normalize();
+      if (!file.startsWith(folder.normalize()) || !Files.isRegularFile(file)) {
+        throw new IOException(index + ": shard '" + shard + "' not found in " + folder);
+      }
+      Map<String, Safetensors.Tensor> tensors = Safetensors.read(file);
+      shardOf.forEach((name, s) -> {
+        if (s.equals(shard) && tensors.containsKey(name)) {
+          out.put(name, tensors.get(name));
+        }
+      });
+    }
+    for (String name : shardOf.keySet()) {
+      if (!out.containsKey(name)) {
+        throw new IOException(index + ": tensor '" + name + "' is not in its shard " + shardOf.get(name));
+      }
+    }
+    return out;
+  }
+
   public static LlamaModel load(Path folder, NDManager parent, boolean trainable) throws IOException {
     ModelConfig config = readConfig(folder);
-    Path weightsFile = folder.resolve("model.safetensors");
-    if (!Files.isRegularFile(weightsFile)) {
-      throw new IOException(folder + ": no model.safetensors");
-    }
-    Map<String, Safetensors.Tensor> tensors = Safetensors.read(weightsFile);
+    Map<String, Safetensors.Tensor> tensors = readTensors(folder);
     Map<String, float[]> weights = new LinkedHashMap<>();
-    for (String name : LlamaModel.parameterShapes(config).keySet()) {
-      Safetensors.Tensor t = tensors.get(name);
+    for (Map.Entry<String, ai.djl.ndarray.types.Shape> e : LlamaModel.parameterShapes(config).entrySet()) {
+      Safetensors.Tensor t = tensors.get(e.getKey());
       if (t == null) {
-        throw new IOException(weightsFile + ": missing tensor '" + name + "'");
+        throw new IOException(folder + ": missing tensor '" + e.getKey() + "'");
       }
-      weights.put(name, t.data());
+      if (!java.util.Arrays.equals(t.shape(), e.getValue().getShape())) {
+        throw new IOException(folder + ": tensor '" + e.getKey() + "' has shape " + java.util.Arrays.toString(t.shape())
+            + ", config.json implies " + e.getValue());
+      }
+      weights.put(e.getKey(), t.data());
     }
     return LlamaModel.fromWeights(config, weights, parent, trainable);
   }

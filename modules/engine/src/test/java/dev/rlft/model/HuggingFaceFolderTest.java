@@ -59,4 +59,36 @@ class HuggingFaceFolderTest {
       assertTrue(e.getMessage().contains("model.norm.weight"), e.getMessage());
     }
   }
+
+  @Test
+  void load_shardedWithIndex_equalsSingleFile(@TempDir Path tmp) throws IOException {
+    Files.copy(HF.resolve("config.json"), tmp.resolve("config.json"));
+    Map<String, Safetensors.Tensor> all = Safetensors.read(HF.resolve("model.safetensors"));
+    Map<String, Safetensors.Tensor> first = new java.util.LinkedHashMap<>();
+    Map<String, Safetensors.Tensor> second = new java.util.LinkedHashMap<>();
+    StringBuilder index = new StringBuilder("{\"metadata\": {}, \"weight_map\": {");
+    int i = 0;
+    for (Map.Entry<String, Safetensors.Tensor> e : all.entrySet()) {
+      boolean inFirst = i++ % 2 == 0;
+      (inFirst ? first : second).put(e.getKey(), e.getValue());
+      index.append(i > 1 ? "," : "").append('"').append(e.getKey()).append("\": \"")
+          .append(inFirst ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors").append('"');
+    }
+    index.append("}}");
+    Safetensors.write(tmp.resolve("model-00001-of-00002.safetensors"), first, Map.of());
+    Safetensors.write(tmp.resolve("model-00002-of-00002.safetensors"), second, Map.of());
+    Files.writeString(tmp.resolve("model.safetensors.index.json"), index.toString());
+    try (NDManager root = NDManager.newBaseManager();
+        LlamaModel single = HuggingFaceFolder.load(HF, root, false);
+        LlamaModel sharded = HuggingFaceFolder.load(tmp, root, false)) {
+      Map<String, float[]> a = single.exportWeights();
+      Map<String, float[]> b = sharded.exportWeights();
+      for (String name : a.keySet()) {
+        assertArrayEquals(a.get(name), b.get(name), 0f, name);
+      }
+    }
+    Files.delete(tmp.resolve("model-00002-of-00002.safetensors"));
+    IOException e = assertThrows(IOException.class, () -> HuggingFaceFolder.readTensors(tmp));
+    assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors"), e.getMessage());
+  }
 }
