@@ -1,11 +1,19 @@
 package dev.rlft.checkpoint;
 
+import com.google.protobuf.ByteString;
 import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
+import dev.rlft.model.RopeScaling;
+import dev.rlft.model.Tokenizer;
 import dev.rlft.proto.checkpoint.CheckpointManifest;
+import dev.rlft.proto.checkpoint.LoraProto;
 import dev.rlft.proto.checkpoint.ModelConfigProto;
+import dev.rlft.proto.checkpoint.RopeScalingProto;
 import dev.rlft.proto.checkpoint.TensorEntry;
 import dev.rlft.proto.checkpoint.TokenizerProto;
+import dev.rlft.tokenizer.FileTokenizer;
+import dev.rlft.tokenizer.TokenizerFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -31,17 +39,23 @@ import java.util.zip.CRC32;
  * checkpoint moves the old folder aside first and back if the new one cannot be moved in; a crash
  * between the two renames leaves the previous checkpoint under {@code .NAME.old-*} beside it.
  *
- * @param optimizerState AdamW moments ("m/NAME", "v/NAME"); empty when not saved
+ * @param tokenizer a {@link CharTokenizer} or a {@link FileTokenizer} (its files are stored in the manifest)
+ * @param weights model weights; with {@code lora}, the frozen base
+ * @param optimizerState AdamW moments ("m/NAME", "v/NAME") of what was trained; empty when not saved
+ * @param lora adapter settings, or null when the whole model was trained
+ * @param adapters adapter matrices (PEFT names); empty without {@code lora}
  */
 public record Checkpoint(
     ModelConfig model,
-    CharTokenizer tokenizer,
+    Tokenizer tokenizer,
     Map<String, float[]> weights,
     Map<String, float[]> optimizerState,
     long optimizerSteps,
     long weightVersion,
     String phase,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    LoraConfig lora,
+    Map<String, float[]> adapters) {
 
   public static final int FORMAT_VERSION = 1;
   static final String MANIFEST = "manifest.pb";
@@ -51,6 +65,20 @@ public record Checkpoint(
     weights = Map.copyOf(weights);
     optimizerState = Map.copyOf(optimizerState);
     metadata = Map.copyOf(metadata);
+    adapters = Map.copyOf(adapters);
+    if (!(tokenizer instanceof CharTokenizer) && !(tokenizer instanceof FileTokenizer)) {
+      throw new IllegalArgumentException("a checkpoint stores a CharTokenizer or a FileTokenizer, not " + tokenizer);
+    }
+    if (lora == null && !adapters.isEmpty()) {
+      throw new IllegalArgumentException("adapters without a LoRA config");
+    }
+  }
+
+  /** A checkpoint of a fully trained model (no adapters). */
+  public Checkpoint(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+      Map<String, float[]> optimizerState, long optimizerSteps, long weightVersion, String phase,
+      Map<String, String> metadata) {
+    this(model, tokenizer, weights, optimizerState, optimizerSteps, weightVersion, phase, metadata, null, Map.of());
   }
 
   /** Writes this checkpoint to {@code dir} atomically, replacing what was there. */
@@ -62,18 +90,23 @@ public record Checkpoint(
       CheckpointManifest.Builder manifest = CheckpointManifest.newBuilder()
           .setFormatVersion(FORMAT_VERSION)
           .setModel(toProto(model))
-          .setTokenizer(TokenizerProto.newBuilder().setKind("char").addAllSymbols(tokenizer.symbols()))
+          .setTokenizer(toProto(tokenizer))
           .setOptimizerSteps(optimizerSteps)
           .setStep(optimizerSteps)
           .setWeightVersion(weightVersion)
           .setPhase(phase)
           .setCreatedBy("rlft")
           .putAllMetadata(metadata);
+      if (lora != null) {
+        manifest.setLora(LoraProto.newBuilder().setRank(lora.rank()).setAlpha(lora.alpha())
+            .setDropout(lora.dropout()).addAllTargets(new java.util.TreeSet<>(lora.targets())));
+      }
       CRC32 crc = new CRC32();
       try (FileChannel out = FileChannel.open(tmp.resolve(TENSORS), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         long offset = 0;
-        offset = writeTensors(out, new java.util.TreeMap<>(weights), offset, crc, manifest, false);
-        writeTensors(out, new java.util.TreeMap<>(optimizerState), offset, crc, manifest, true);
+        offset = writeTensors(out, new java.util.TreeMap<>(weights), offset, crc, manifest::addWeights);
+        offset = writeTensors(out, new java.util.TreeMap<>(optimizerState), offset, crc, manifest::addOptimizerState);
+        writeTensors(out, new java.util.TreeMap<>(adapters), offset, crc, manifest::addAdapters);
         out.force(true);
       }
       manifest.setTensorsCrc32((int) crc.getValue());
@@ -109,7 +142,7 @@ public record Checkpoint(
   }
 
   private static long writeTensors(FileChannel out, Map<String, float[]> tensors, long offset, CRC32 crc,
-      CheckpointManifest.Builder manifest, boolean optimizer) throws IOException {
+      java.util.function.Consumer<TensorEntry> sink) throws IOException {
     for (Map.Entry<String, float[]> e : tensors.entrySet()) {
       float[] data = e.getValue();
       ByteBuffer buf = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -120,11 +153,7 @@ public record Checkpoint(
       }
       TensorEntry entry = TensorEntry.newBuilder()
           .setName(e.getKey()).addShape(data.length).setOffset(offset).setLength(data.length * 4L).build();
-      if (optimizer) {
-        manifest.addOptimizerState(entry);
-      } else {
-        manifest.addWeights(entry);
-      }
+      sink.accept(entry);
       offset += data.length * 4L;
     }
     return offset;
@@ -153,13 +182,16 @@ public record Checkpoint(
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     return new Checkpoint(
         fromProto(manifest.getModel()),
-        CharTokenizer.fromSymbols(manifest.getTokenizer().getSymbolsList()),
+        tokenizerFromProto(manifest.getTokenizer(), dir),
         readTensors(manifest.getWeightsList(), buf, dir),
         readTensors(manifest.getOptimizerStateList(), buf, dir),
         manifest.getOptimizerSteps(),
         manifest.getWeightVersion(),
         manifest.getPhase(),
-        manifest.getMetadataMap());
+        manifest.getMetadataMap(),
+        manifest.hasLora() ? new LoraConfig(manifest.getLora().getRank(), manifest.getLora().getAlpha(),
+            manifest.getLora().getDropout(), new java.util.HashSet<>(manifest.getLora().getTargetsList())) : null,
+        readTensors(manifest.getAdaptersList(), buf, dir));
   }
 
   private static Map<String, float[]> readTensors(Iterable<TensorEntry> entries, ByteBuffer buf, Path dir) throws IOException {
@@ -175,16 +207,61 @@ public record Checkpoint(
     return out;
   }
 
+  static TokenizerProto toProto(Tokenizer t) {
+    if (t instanceof CharTokenizer c) {
+      return TokenizerProto.newBuilder().setKind("char").addAllSymbols(c.symbols()).build();
+    }
+    TokenizerProto.Builder b = TokenizerProto.newBuilder().setKind("files");
+    ((FileTokenizer) t).files().forEach((name, bytes) -> b.putFiles(name, ByteString.copyFrom(bytes)));
+    return b.build();
+  }
+
+  static Tokenizer tokenizerFromProto(TokenizerProto p, Path dir) throws IOException {
+    switch (p.getKind()) {
+      case "char":
+        return CharTokenizer.fromSymbols(p.getSymbolsList());
+      case "files": {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        p.getFilesMap().forEach((name, bytes) -> files.put(name, bytes.toByteArray()));
+        try {
+          return TokenizerFiles.fromFiles(files);
+        } catch (IOException e) {
+          throw new IOException(dir + ": stored tokenizer is unreadable: " + e.getMessage(), e);
+        }
+      }
+      default:
+        throw new IOException(dir + ": unknown tokenizer kind '" + p.getKind() + "'");
+    }
+  }
+
   static ModelConfigProto toProto(ModelConfig c) {
+    RopeScaling r = c.ropeScaling();
     return ModelConfigProto.newBuilder()
         .setVocabSize(c.vocabSize()).setDim(c.dim()).setNLayers(c.nLayers()).setNHeads(c.nHeads())
         .setNKvHeads(c.nKvHeads()).setHiddenDim(c.hiddenDim()).setMaxSeqLen(c.maxSeqLen())
-        .setRopeTheta(c.ropeTheta()).setNormEps(c.normEps()).setTiedEmbeddings(c.tiedEmbeddings()).build();
+        .setRopeTheta(c.ropeTheta()).setNormEps(c.normEps()).setTiedEmbeddings(c.tiedEmbeddings())
+        .setArchitecture(c.architecture().modelType()).setHeadDim(c.headDim()).setQkvBias(c.qkvBias())
+        .setOutputBias(c.outputBias()).setSlidingWindow(c.slidingWindow())
+        .setRopeScaling(RopeScalingProto.newBuilder().setType(r.type().name().toLowerCase()).setFactor(r.factor())
+            .setLowFreqFactor(r.lowFreqFactor()).setHighFreqFactor(r.highFreqFactor())
+            .setOriginalMaxPositions(r.originalMaxPositions()))
+        .build();
   }
 
   static ModelConfig fromProto(ModelConfigProto p) {
+    RopeScalingProto r = p.getRopeScaling();
+    RopeScaling scaling = switch (r.getType()) {
+      case "", "none" -> RopeScaling.NONE;
+      case "linear" -> RopeScaling.linear(r.getFactor());
+      case "llama3" -> RopeScaling.llama3(r.getFactor(), r.getLowFreqFactor(), r.getHighFreqFactor(),
+          r.getOriginalMaxPositions());
+      default -> throw new IllegalArgumentException("unknown rope scaling '" + r.getType() + "'");
+    };
     return new ModelConfig(p.getVocabSize(), p.getDim(), p.getNLayers(), p.getNHeads(), p.getNKvHeads(),
-        p.getHiddenDim(), p.getMaxSeqLen(), p.getRopeTheta(), p.getNormEps(), p.getTiedEmbeddings());
+        p.getHiddenDim(), p.getMaxSeqLen(), p.getRopeTheta(), p.getNormEps(), p.getTiedEmbeddings(),
+        ModelConfig.Architecture.fromModelType(p.getArchitecture().isEmpty() ? "llama" : p.getArchitecture()),
+        p.getHeadDim() == 0 ? p.getDim() / p.getNHeads() : p.getHeadDim(), p.getQkvBias(), p.getOutputBias(),
+        scaling, p.getSlidingWindow());
   }
 
   private static void fsyncDir(Path dir) {

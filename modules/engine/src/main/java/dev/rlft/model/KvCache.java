@@ -15,14 +15,14 @@ public final class KvCache {
   private final NDArray[] values;
   private final int capacity;
 
-  KvCache(NDManager owner, int layers, int batch, int kvHeads, int capacity, int headDim) {
+  KvCache(NDManager owner, int layers, int batch, int kvHeads, int capacity, int headDim, ai.djl.ndarray.types.DataType dtype) {
     this.capacity = capacity;
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
     Shape shape = new Shape(batch, kvHeads, capacity, headDim);
     for (int l = 0; l < layers; l++) {
-      keys[l] = owner.zeros(shape);
-      values[l] = owner.zeros(shape);
+      keys[l] = owner.zeros(shape, dtype);
+      values[l] = owner.zeros(shape, dtype);
     }
   }
 

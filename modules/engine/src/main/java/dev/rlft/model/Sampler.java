@@ -35,7 +35,58 @@ public final class Sampler {
   /** As {@link #generate(LlamaModel, List, SamplingParams, int, NDManager)}; {@code noCache} recomputes the whole prefix every step (reference path for tests and benchmarks). */
   public static List<Generation> generate(
       LlamaModel model, List<int[]> prompts, SamplingParams params, int eosId, boolean noCache, NDManager scope) {
+    return generate(model, prompts, params, Stops.eos(eosId), noCache, scope);
+  }
+
+  /**
+   * When completions end: any of a set of end-of-sequence ids, or a stop string of the row's own
+   * list appearing in its decoded text.
+   *
+   * @param eosIds ids that end a completion (included as its last token)
+   * @param stopStrings per prompt, the strings that end its completion; an empty list (or none at
+   *     all) means no stop strings
+   * @param decoder decodes completions to look for stop strings; needed only with stop strings
+   */
+  public record Stops(java.util.Set<Integer> eosIds, List<List<String>> stopStrings, Tokenizer decoder) {
+    public Stops {
+      eosIds = java.util.Set.copyOf(eosIds);
+      stopStrings = List.copyOf(stopStrings.stream().map(List::copyOf).toList());
+      boolean any = stopStrings.stream().anyMatch(l -> !l.isEmpty());
+      if (any && decoder == null) {
+        throw new IllegalArgumentException("stop strings need a tokenizer to decode completions");
+      }
+      for (List<String> l : stopStrings) {
+        for (String stop : l) {
+          if (stop.isEmpty()) {
+            throw new IllegalArgumentException("empty stop string");
+          }
+        }
+      }
+    }
+
+    public static Stops eos(int eosId) {
+      return new Stops(java.util.Set.of(eosId), List.of(), null);
+    }
+
+    List<String> forRow(int row) {
+      return stopStrings.isEmpty() ? List.of() : stopStrings.get(row);
+    }
+  }
+
+  /** Generates one completion per prompt, ending each as {@code stops} says. */
+  public static List<Generation> generate(
+      LlamaModel model, List<int[]> prompts, SamplingParams params, Stops stops, NDManager scope) {
+    return generate(model, prompts, params, stops, false, scope);
+  }
+
+  private static List<Generation> generate(
+      LlamaModel model, List<int[]> prompts, SamplingParams params, Stops stops, boolean noCache, NDManager scope) {
     int b = prompts.size();
+    if (!stops.stopStrings().isEmpty() && stops.stopStrings().size() != b) {
+      throw new IllegalArgumentException(stops.stopStrings().size() + " stop-string lists for " + b + " prompts");
+    }
+    // finished rows keep feeding a harmless token so the batch stays rectangular; nothing reads its output
+    int fillerId = stops.eosIds().isEmpty() ? 0 : stops.eosIds().iterator().next();
     if (b == 0) {
       return List.of();
     }
@@ -61,6 +112,8 @@ public final class Sampler {
     float[][] lp = new float[b][params.maxNewTokens()];
     int[] len = new int[b];
     boolean[] done = new boolean[b];
+    String[] stoppedBy = new String[b];
+    int[] searchedChars = new int[b];
     // slot validity per row: slot s is a real token when s >= pad[row]
     float[] keyBias = new float[b * capacity];
     for (int i = 0; i < b; i++) {
@@ -98,7 +151,7 @@ public final class Sampler {
         boolean any = false;
         for (int i = 0; i < b; i++) {
           if (done[i]) {
-            next[i] = eosId;
+            next[i] = fillerId;
             nextPos[i] = prompts.get(i).length + len[i];
             continue;
           }
@@ -107,9 +160,20 @@ public final class Sampler {
           out[i][len[i]] = chosen;
           lp[i][len[i]] = logProb(row, chosen, params.temperature() == 0 ? 1f : params.temperature());
           len[i]++;
-          if (chosen == eosId) {
+          if (stops.eosIds().contains(chosen)) {
             done[i] = true;
-          } else {
+          } else if (!stops.forRow(i).isEmpty()) {
+            String text = stops.decoder().decode(Arrays.copyOf(out[i], len[i]));
+            for (String stop : stops.forRow(i)) {
+              if (text.indexOf(stop, Math.max(0, searchedChars[i] - stop.length())) >= 0) {
+                stoppedBy[i] = stop;
+                done[i] = true;
+                break;
+              }
+            }
+            searchedChars[i] = text.length();
+          }
+          if (!done[i]) {
             any = true;
           }
           next[i] = chosen;
@@ -136,8 +200,10 @@ public final class Sampler {
     List<Generation> result = new ArrayList<>(b);
     for (int i = 0; i < b; i++) {
       int[] tokens = Arrays.copyOf(out[i], len[i]);
-      boolean eos = len[i] > 0 && tokens[len[i] - 1] == eosId;
-      result.add(new Generation(tokens, Arrays.copyOf(lp[i], len[i]), eos ? Generation.Finish.EOS : Generation.Finish.LENGTH));
+      Generation.Finish finish = stoppedBy[i] != null ? Generation.Finish.STOP
+          : len[i] > 0 && stops.eosIds().contains(tokens[len[i] - 1]) ? Generation.Finish.EOS
+          : Generation.Finish.LENGTH;
+      result.add(new Generation(tokens, Arrays.copyOf(lp[i], len[i]), finish, stoppedBy[i]));
     }
     return result;
   }

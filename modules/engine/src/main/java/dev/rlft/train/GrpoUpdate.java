@@ -66,8 +66,8 @@ public final class GrpoUpdate {
     if (reference != null && reference.trainable()) {
       throw new IllegalArgumentException("the reference policy must be frozen");
     }
-    if (config.beta() > 0 && reference == null) {
-      throw new IllegalArgumentException("beta > 0 needs a reference policy");
+    if (config.beta() > 0 && reference == null && policy.lora() == null) {
+      throw new IllegalArgumentException("beta > 0 needs a reference policy (or a LoRA policy, whose base is one)");
     }
     this.policy = policy;
     this.reference = reference;
@@ -127,13 +127,19 @@ public final class GrpoUpdate {
       NDArray advantages = step.create(adv);
       NDArray refLogp = null;
       if (config.beta() > 0) {
-        refLogp = TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
+        refLogp = referenceLogProbs(tokens);
       }
       if (refLogp != null) {
         refLogp = refLogp.mul(mask);
       }
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        TokenLogProbs.Result cur = TokenLogProbs.of(policy, tokens, config.temperature(), true);
+        TokenLogProbs.Result cur;
+        policy.setTraining(true);
+        try {
+          cur = TokenLogProbs.of(policy, tokens, config.temperature(), true);
+        } finally {
+          policy.setTraining(false);
+        }
         // Padding positions are masked out of the loss, but their terms must still be finite:
         // 0 * inf is NaN. Zeroing logp there (old and ref are 0 too) makes ratio 1 and KL 0.
         NDArray logp = cur.logp().mul(mask);
@@ -184,6 +190,19 @@ public final class GrpoUpdate {
     metrics.put("tokens", (double) sb.targetCount());
     metrics.put("zero_adv_groups", (double) flatGroups);
     return metrics;
+  }
+
+  /** Reference log-probabilities: the frozen reference model, or for a LoRA policy its base with adapters off. */
+  private NDArray referenceLogProbs(NDArray tokens) {
+    if (reference != null) {
+      return TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
+    }
+    policy.setAdaptersEnabled(false);
+    try {
+      return TokenLogProbs.of(policy, tokens, config.temperature(), false).logp().stopGradient();
+    } finally {
+      policy.setAdaptersEnabled(true);
+    }
   }
 
   public long steps() {

@@ -70,7 +70,13 @@ public final class SftTrainer {
         GradientCollector gc = Engine.getInstance().newGradientCollector()) {
       NDArray tokens = seqs.tokens(step, tokenizer.padId());
       NDArray mask = seqs.mask(step);
-      NDArray logp = TokenLogProbs.of(model, tokens, 1f, false).logp();
+      NDArray logp;
+      model.setTraining(true);
+      try {
+        logp = TokenLogProbs.of(model, tokens, 1f, false).logp();
+      } finally {
+        model.setTraining(false);
+      }
       NDArray nll = logp.mul(mask).sum().neg().div(mask.sum());
       gc.backward(nll);
       loss = nll.getFloat();
