@@ -8,10 +8,21 @@ package dev.rlft.model;
  * @param topK keep the k most likely tokens; 0 disables
  * @param maxNewTokens completion length cap
  * @param seed random seed; the same seed, prompts and weights give the same completions
+ * @param stop strings that end a completion once its decoded text contains one (may be empty)
  */
-public record SamplingParams(float temperature, float topP, int topK, int maxNewTokens, long seed) {
+public record SamplingParams(float temperature, float topP, int topK, int maxNewTokens, long seed, String[] stop) {
+
+  public SamplingParams(float temperature, float topP, int topK, int maxNewTokens, long seed) {
+    this(temperature, topP, topK, maxNewTokens, seed, new String[0]);
+  }
 
   public SamplingParams {
+    stop = stop == null ? new String[0] : stop.clone();
+    for (String s : stop) {
+      if (s == null || s.isEmpty()) {
+        throw new IllegalArgumentException("stop strings must be non-empty");
+      }
+    }
     if (!(temperature >= 0) || Float.isInfinite(temperature)) {
       throw new IllegalArgumentException("temperature must be >= 0, got " + temperature);
     }
@@ -31,6 +42,6 @@ public record SamplingParams(float temperature, float topP, int topK, int maxNew
   }
 
   public SamplingParams withSeed(long newSeed) {
-    return new SamplingParams(temperature, topP, topK, maxNewTokens, newSeed);
+    return new SamplingParams(temperature, topP, topK, maxNewTokens, newSeed, stop);
   }
 }

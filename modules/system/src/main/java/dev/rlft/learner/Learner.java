@@ -2,9 +2,10 @@ package dev.rlft.learner;
 
 import ai.djl.ndarray.NDManager;
 import dev.rlft.checkpoint.Checkpoint;
-import dev.rlft.model.CharTokenizer;
 import dev.rlft.model.LlamaModel;
+import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
+import dev.rlft.model.Tokenizer;
 import dev.rlft.params.ParameterServer;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.train.AdamW;
@@ -61,25 +62,54 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   private final AdamW optimizer;
   private final GrpoUpdate update;
   private final ActorRef<ParameterServer.Command> params;
-  private final CharTokenizer tokenizer;
+  private final Tokenizer tokenizer;
   private long version;
 
-  /** Everything a learner starts from. */
-  public record Init(ModelConfig model, CharTokenizer tokenizer, Map<String, float[]> weights,
-      Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo) {}
+  /**
+   * Everything a learner starts from.
+   *
+   * @param weights starting policy; with {@code lora}, the frozen base the adapters sit on
+   * @param referenceWeights the KL reference; ignored with {@code lora} (the base is the reference)
+   * @param lora adapters to train, or null to train every weight
+   * @param adapterSeed seed of the fresh adapters' A matrices
+   */
+  public record Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+      Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo,
+      LoraConfig lora, long adapterSeed) {
+
+    public Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+        Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo) {
+      this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, null, 0);
+    }
+  }
 
   private Learner(ActorContext<Command> context, Init init, ActorRef<ParameterServer.Command> params) {
     super(context);
     this.params = params;
     this.tokenizer = init.tokenizer();
     this.manager = NDManager.newBaseManager();
-    this.policy = LlamaModel.fromWeights(init.model(), init.weights(), manager, true);
-    this.reference = init.grpo().beta() > 0
-        ? LlamaModel.fromWeights(init.model(), init.referenceWeights(), manager, false) : null;
-    this.optimizer = new AdamW(policy.parameters(), init.adam(), manager);
+    if (init.lora() != null) {
+      this.policy = LlamaModel.withLora(init.model(), init.weights(), init.lora(), null, init.adapterSeed(), manager,
+          true);
+      this.reference = null; // the policy's base, adapters off
+    } else {
+      this.policy = LlamaModel.fromWeights(init.model(), init.weights(), manager, true);
+      this.reference = init.grpo().beta() > 0
+          ? LlamaModel.fromWeights(init.model(), init.referenceWeights(), manager, false) : null;
+    }
+    this.optimizer = new AdamW(policy.trainableParameters(), init.adam(), manager);
     this.update = new GrpoUpdate(policy, reference, optimizer, init.grpo(), init.tokenizer().padId());
     this.version = init.startVersion();
-    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+    Map<String, float[]> full = new LinkedHashMap<>(init.lora() != null ? policy.exportBaseWeights() : policy.exportWeights());
+    full.putAll(policy.exportAdapters());
+    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, full), null));
+  }
+
+  /** What a new version publishes: the adapters alone for a LoRA policy, else every weight. */
+  private WeightSnapshot snapshot() {
+    return policy.lora() != null
+        ? WeightSnapshot.of(version, policy.exportAdapters(), WeightSnapshot.Kind.ADAPTERS)
+        : WeightSnapshot.of(version, policy.exportWeights());
   }
 
   public static Behavior<Command> create(Init init, ActorRef<ParameterServer.Command> params) {
@@ -114,7 +144,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     }
     if (m.getOrDefault("skipped", 0.0) == 0.0) {
       version++;
-      params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, policy.exportWeights()), null));
+      params.tell(new ParameterServer.Publish(snapshot(), null));
     }
     LinkedHashMap<String, Double> metrics = new LinkedHashMap<>(m);
     metrics.put("train_seconds", (System.nanoTime() - start) / 1e9);
@@ -124,8 +154,13 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
   private Behavior<Command> onSave(SaveCheckpoint s) {
     try {
-      new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), optimizer.exportState(),
-          optimizer.steps(), version, s.phase(), Map.of()).save(Path.of(s.dir()));
+      if (policy.lora() != null) {
+        new Checkpoint(policy.config(), tokenizer, policy.exportBaseWeights(), optimizer.exportState(),
+            optimizer.steps(), version, s.phase(), Map.of(), policy.lora(), policy.exportAdapters()).save(Path.of(s.dir()));
+      } else {
+        new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), optimizer.exportState(),
+            optimizer.steps(), version, s.phase(), Map.of()).save(Path.of(s.dir()));
+      }
       s.replyTo().tell(new Saved(s.dir(), version, null));
     } catch (IOException | RuntimeException e) {
       s.replyTo().tell(new Saved(s.dir(), version, e.toString()));

@@ -36,12 +36,20 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   public record Published(long version) implements WireMessage {}
 
   /** Reply to {@link GetWeights}: {@code snapshot} is null when the caller is up to date. */
-  public record WeightsReply(long version, WeightSnapshot snapshot) implements WireMessage {}
+  public record WeightsReply(long version, WeightSnapshot snapshot, WeightSnapshot base) implements WireMessage {
+
+    /** Bytes of weights this reply carries. */
+    public long bytes() {
+      return (snapshot == null ? 0 : snapshot.bytes()) + (base == null ? 0 : base.bytes());
+    }
+  }
 
   /** Reply to {@link GetVersion}; -1 before anything was published. */
   public record Version(long version) implements WireMessage {}
 
   private WeightSnapshot latest;
+  /** The last full snapshot; adapter-only snapshots apply on top of it. */
+  private WeightSnapshot base;
   private final List<GetWeights> waiting = new ArrayList<>();
 
   private ParameterServer(ActorContext<Command> context) {
@@ -65,8 +73,13 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     long v = p.snapshot().version();
     if (latest != null && v <= latest.version()) {
       getContext().getLog().warn("ignoring publish of version {}: already at {}", v, latest.version());
+    } else if (p.snapshot().kind() == WeightSnapshot.Kind.ADAPTERS && base == null) {
+      getContext().getLog().error("ignoring adapter-only version {}: no full snapshot to apply it to", v);
     } else {
       latest = p.snapshot();
+      if (latest.kind() == WeightSnapshot.Kind.FULL) {
+        base = latest;
+      }
       getContext().getLog().debug("weights version {} ({} bytes)", v, latest.bytes());
       List<GetWeights> ready = new ArrayList<>();
       waiting.removeIf(w -> {
@@ -79,7 +92,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
       ready.forEach(this::answer);
     }
     if (p.replyTo() != null) {
-      p.replyTo().tell(new Published(latest.version()));
+      p.replyTo().tell(new Published(latest == null ? -1 : latest.version()));
     }
     return this;
   }
@@ -98,8 +111,17 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     return this;
   }
 
+  /**
+   * Sends what the asker lacks: nothing when it is current; the latest snapshot otherwise, and
+   * when that holds only adapters, also the full snapshot they apply to unless the asker has it.
+   */
   private void answer(GetWeights g) {
-    boolean upToDate = g.haveVersion() == latest.version();
-    g.replyTo().tell(new WeightsReply(latest.version(), upToDate ? null : latest));
+    if (g.haveVersion() == latest.version()) {
+      g.replyTo().tell(new WeightsReply(latest.version(), null, null));
+    } else if (latest.kind() == WeightSnapshot.Kind.FULL || g.haveVersion() >= base.version()) {
+      g.replyTo().tell(new WeightsReply(latest.version(), latest, null));
+    } else {
+      g.replyTo().tell(new WeightsReply(latest.version(), latest, base));
+    }
   }
 }

@@ -3,17 +3,20 @@ package dev.rlft.rollout;
 import ai.djl.ndarray.NDManager;
 import dev.rlft.model.Generation;
 import dev.rlft.model.LlamaModel;
+import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.Sampler;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightSnapshot;
 import dev.rlft.train.Trajectory;
 import dev.rlft.wire.WireMessage;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -58,7 +61,21 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
    * @param answers ground truth of each trajectory's problem
    */
   public record Generated(long batchId, long weightVersion, ArrayList<Trajectory> trajectories, ArrayList<String> texts,
-      ArrayList<String> answers, long generateNanos, String worker) implements WireMessage {}
+      ArrayList<String> answers, long generateNanos, String worker, long weightBytesReceived) implements WireMessage {}
+
+  /**
+   * What a rollout worker runs.
+   *
+   * @param lora adapters the policy carries (weights sync as adapter-only snapshots), or null
+   * @param eosIds ids that end a completion, besides the tokenizer's EOS (e.g. generation_config.json's)
+   * @param dtype floating-point type of the worker's model copy
+   */
+  public record ModelSpec(ModelConfig config, LoraConfig lora, java.util.Set<Integer> eosIds,
+      ai.djl.ndarray.types.DataType dtype) {
+    public static ModelSpec of(ModelConfig config) {
+      return new ModelSpec(config, null, java.util.Set.of(), ai.djl.ndarray.types.DataType.FLOAT32);
+    }
+  }
 
   private record WeightsArrived(ParameterServer.WeightsReply reply, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
 
@@ -66,27 +83,45 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   private final Tokenizer tokenizer;
   private final NDManager manager;
   private final LlamaModel model;
+  private final java.util.Set<Integer> eosIds;
   private final Duration weightsTimeout;
+  private long bytesSinceLastBatch;
   private final ArrayDeque<Generate> queue = new ArrayDeque<>();
   private long version = -1;
   private boolean fetching;
 
-  private RolloutWorker(ActorContext<Command> context, ModelConfig config, Tokenizer tokenizer,
+  private RolloutWorker(ActorContext<Command> context, ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
     super(context);
     this.params = params;
     this.tokenizer = tokenizer;
     this.weightsTimeout = weightsTimeout;
     this.manager = NDManager.newBaseManager();
-    this.model = LlamaModel.initialize(config, 0, manager, false);
+    java.util.Set<Integer> eos = new java.util.HashSet<>(spec.eosIds());
+    if (tokenizer.eosId() >= 0) {
+      eos.add(tokenizer.eosId());
+    }
+    this.eosIds = java.util.Set.copyOf(eos);
+    // placeholder weights until the parameter server's first snapshot arrives
+    try (LlamaModel init = LlamaModel.initialize(spec.config(), 0, manager, false)) {
+      Map<String, float[]> w = init.exportWeights();
+      this.model = spec.lora() != null
+          ? LlamaModel.withLora(spec.config(), w, spec.lora(), null, 0, manager, false)
+          : LlamaModel.fromWeights(spec.config(), w, manager, false, spec.dtype());
+    }
   }
 
   /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
-  public static Behavior<Command> create(ModelConfig config, Tokenizer tokenizer,
+  public static Behavior<Command> create(ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
     return Behaviors.supervise(
-            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, config, tokenizer, params, weightsTimeout)))
+            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, spec, tokenizer, params, weightsTimeout)))
         .onFailure(SupervisorStrategy.restart());
+  }
+
+  public static Behavior<Command> create(ModelConfig config, Tokenizer tokenizer,
+      ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
+    return create(ModelSpec.of(config), tokenizer, params, weightsTimeout);
   }
 
   @Override
@@ -127,9 +162,25 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     if (w.failure() != null) {
       throw new IllegalStateException("rollout worker could not get weights: " + w.failure().getMessage(), w.failure());
     }
-    if (w.reply().snapshot() != null) {
-      model.loadWeights(w.reply().snapshot().asMap());
+    ParameterServer.WeightsReply r = w.reply();
+    if (r.base() != null) {
+      model.loadWeights(r.base().baseWeights());
+      Map<String, float[]> adapters = r.base().adapters();
+      if (!adapters.isEmpty()) {
+        model.loadAdapters(adapters);
+      }
     }
+    if (r.snapshot() != null) {
+      if (r.snapshot().kind() == WeightSnapshot.Kind.ADAPTERS) {
+        model.loadAdapters(r.snapshot().asMap());
+      } else {
+        model.loadWeights(r.snapshot().baseWeights());
+        if (model.lora() != null) {
+          model.loadAdapters(r.snapshot().adapters());
+        }
+      }
+    }
+    bytesSinceLastBatch += r.bytes();
     version = w.reply().version();
     Generate g = queue.poll();
     if (g != null) {
@@ -148,7 +199,13 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       }
     }
     SamplingParams sp = g.sampling().withSeed(g.sampling().seed() * 1_000_003L + g.batchId());
-    List<Generation> gens = Sampler.generate(model, prompts, sp, tokenizer.eosId(), manager);
+    List<List<String>> stops = new ArrayList<>();
+    if (sp.stop().length > 0) {
+      for (int i = 0; i < prompts.size(); i++) {
+        stops.add(List.of(sp.stop()));
+      }
+    }
+    List<Generation> gens = Sampler.generate(model, prompts, sp, new Sampler.Stops(eosIds, stops, tokenizer), manager);
     ArrayList<Trajectory> trajectories = new ArrayList<>(gens.size());
     ArrayList<String> texts = new ArrayList<>(gens.size());
     ArrayList<String> answers = new ArrayList<>(gens.size());
@@ -161,7 +218,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
         answers.add(group.answer());
       }
     }
+    long bytes = bytesSinceLastBatch;
+    bytesSinceLastBatch = 0;
     return new Generated(g.batchId(), version, trajectories, texts, answers, System.nanoTime() - start,
-        getContext().getSelf().path().name());
+        getContext().getSelf().path().name(), bytes);
   }
 }

@@ -40,7 +40,17 @@ public final class LocalGrpoRun {
 
   /** Everything the run is made of. */
   public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
-      PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers) {
+      PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
+      RolloutWorker.ModelSpec rollout) {
+
+    /** A plan whose rollout workers run the learner's model shape and adapters in float32. */
+    public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
+        PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers) {
+      this(learner, settings, feed, tokenizer, template, reward, rolloutWorkers, rewardWorkers,
+          new RolloutWorker.ModelSpec(learner.model(), learner.lora(), java.util.Set.of(),
+              ai.djl.ndarray.types.DataType.FLOAT32));
+    }
+
     public Plan {
       if (rolloutWorkers < 1 || rewardWorkers < 1) {
         throw new IllegalArgumentException("need at least one rollout worker and one reward worker, got "
@@ -90,7 +100,7 @@ public final class LocalGrpoRun {
       ActorRef<Learner.Command> learner = ctx.spawn(Learner.create(plan.learner(), params), "learner", pinned);
       List<ActorRef<RolloutWorker.Command>> workers = new ArrayList<>();
       for (int i = 0; i < plan.rolloutWorkers(); i++) {
-        workers.add(ctx.spawn(RolloutWorker.create(plan.learner().model(), plan.tokenizer(), params,
+        workers.add(ctx.spawn(RolloutWorker.create(plan.rollout(), plan.tokenizer(), params,
             plan.settings().generateTimeout()), "rollout-" + i, pinned));
       }
       ActorRef<RewardWorker.Command> rewards = ctx.spawn(

@@ -68,6 +68,8 @@ public final class WireRegistry {
     kryo.register(Coordinator.Start.class, id++);
     kryo.register(Coordinator.Finished.class, id++);
     kryo.register(StepReport.class, id++);
+    id = 390;
+    kryo.register(WeightSnapshot.Kind.class, id++);
   }
 
   private static Class<?> actorRefClass() {

@@ -92,6 +92,44 @@ class LearnerTest {
   }
 
   @Test
+  void loraLearner_publishesTheBaseOnce_thenAdapterOnlyVersions() {
+    int n = ++actors;
+    ActorRef<ParameterServer.Command> params = testKit.spawn(ParameterServer.create(), "params-" + n);
+    Learner.Init plain = TinyPolicy.learnerInit(INITIAL);
+    dev.rlft.model.LoraConfig lora = new dev.rlft.model.LoraConfig(2, 4f, 0f, java.util.Set.of("q_proj", "v_proj"));
+    Learner.Init init = new Learner.Init(plain.model(), plain.tokenizer(), INITIAL, INITIAL, 0, plain.adam(),
+        plain.grpo(), lora, 5);
+    Fixture f = new Fixture(params, testKit.spawn(Learner.create(init, params), "learner-" + n,
+        DispatcherSelector.fromConfig("rlft.model-dispatcher")));
+    TestProbe<ParameterServer.WeightsReply> replies = probe(ParameterServer.WeightsReply.class);
+
+    f.params().tell(new ParameterServer.GetWeights(-1, 0, replies.ref()));
+    ParameterServer.WeightsReply v0 = replies.receiveMessage(TRAIN);
+    assertEquals(WeightSnapshot.Kind.FULL, v0.snapshot().kind());
+    assertFalse(anyTensorDiffers(INITIAL, v0.snapshot().baseWeights()), "version 0 carries the frozen base");
+    assertEquals(2 * 2 * plain.model().nLayers(), v0.snapshot().adapters().size());
+
+    assertNull(train(f, 1).error());
+    f.params().tell(new ParameterServer.GetWeights(0, 1, replies.ref()));
+    ParameterServer.WeightsReply v1 = replies.receiveMessage(TRAIN);
+    assertEquals(1, v1.version());
+    assertEquals(WeightSnapshot.Kind.ADAPTERS, v1.snapshot().kind());
+    assertNull(v1.base(), "a worker holding the base gets only the adapters");
+    assertTrue(v1.snapshot().baseWeights().isEmpty());
+    assertTrue(v1.bytes() * 4 < v0.bytes(), "adapter sync " + v1.bytes() + " bytes vs full " + v0.bytes());
+
+    f.params().tell(new ParameterServer.GetWeights(-1, 1, replies.ref()));
+    ParameterServer.WeightsReply fresh = replies.receiveMessage(TRAIN);
+    assertNotNull(fresh.base(), "a worker without the base gets it with the adapters");
+    assertEquals(0, fresh.base().version());
+    assertEquals(WeightSnapshot.Kind.ADAPTERS, fresh.snapshot().kind());
+
+    WeightSnapshot merged = learnerWeights(f);
+    assertTrue(anyTensorDiffers(INITIAL, merged.asMap()), "the learner's merged weights moved");
+    assertEquals(INITIAL.keySet(), merged.asMap().keySet(), "merged export uses the base names only");
+  }
+
+  @Test
   void create_startVersion_isPublishedWithTheInitialWeights() {
     Fixture f = spawn();
     TestProbe<ParameterServer.WeightsReply> replies = probe(ParameterServer.WeightsReply.class);
@@ -155,7 +193,7 @@ class LearnerTest {
     assertEquals(1, reply.version());
     assertEquals(dir.toString(), reply.dir());
     assertEquals(TinyPolicy.MODEL, loaded.model());
-    assertEquals(TinyPolicy.TOKENIZER.symbols(), loaded.tokenizer().symbols());
+    assertEquals(TinyPolicy.TOKENIZER.symbols(), ((dev.rlft.model.CharTokenizer) loaded.tokenizer()).symbols());
     assertEquals(1, loaded.weightVersion());
     assertEquals(1, loaded.optimizerSteps());
     assertEquals("grpo", loaded.phase());

@@ -39,7 +39,7 @@ class ParameterServerTest {
 
   /** A one-tensor snapshot whose values encode its version, so replies can be told apart. */
   private static WeightSnapshot snapshot(long version) {
-    return new WeightSnapshot(version, new String[] {"w"}, new float[][] {{version, -version, 0.5f}});
+    return new WeightSnapshot(version, new String[] {"w"}, new float[][] {{version, -version, 0.5f}}, WeightSnapshot.Kind.FULL);
   }
 
   private static void publish(ActorRef<ParameterServer.Command> server, long version, long expectAck) {
@@ -141,7 +141,7 @@ class ParameterServerTest {
     publish(server, 1, 2); // acknowledged with the version still held
     TestProbe<ParameterServer.Published> acks = probe(ParameterServer.Published.class);
     server.tell(new ParameterServer.Publish(
-        new WeightSnapshot(2, new String[] {"w"}, new float[][] {{99f, 99f, 99f}}), acks.ref()));
+        new WeightSnapshot(2, new String[] {"w"}, new float[][] {{99f, 99f, 99f}}, WeightSnapshot.Kind.FULL), acks.ref()));
     assertEquals(2, acks.receiveMessage().version());
     server.tell(new ParameterServer.GetVersion(versions.ref()));
     server.tell(new ParameterServer.GetWeights(-1, 0, replies.ref()));

@@ -97,7 +97,7 @@ class WireRoundTripTest {
 
   private static WeightSnapshot snapshot(long version) {
     return new WeightSnapshot(version, new String[] {"model.embed_tokens.weight", "model.norm.weight"},
-        new float[][] {{1f, -2.5f, Float.NaN, Float.MAX_VALUE}, {}});
+        new float[][] {{1f, -2.5f, Float.NaN, Float.MAX_VALUE}, {}}, WeightSnapshot.Kind.FULL);
   }
 
   private static <T> ArrayList<T> arrayList(List<T> items) {
@@ -150,13 +150,17 @@ class WireRoundTripTest {
         Arguments.of("ParameterServer.GetWeights", new ParameterServer.GetWeights(-1, 5, ref())),
         Arguments.of("ParameterServer.GetVersion", new ParameterServer.GetVersion(ref())),
         Arguments.of("ParameterServer.Published", new ParameterServer.Published(4)),
-        Arguments.of("ParameterServer.WeightsReply", new ParameterServer.WeightsReply(4, snapshot(4))),
-        Arguments.of("ParameterServer.WeightsReply up to date", new ParameterServer.WeightsReply(4, null)),
+        Arguments.of("ParameterServer.WeightsReply", new ParameterServer.WeightsReply(4, snapshot(4), null)),
+        Arguments.of("ParameterServer.WeightsReply up to date", new ParameterServer.WeightsReply(4, null, null)),
+        Arguments.of("ParameterServer.WeightsReply adapters on a base", new ParameterServer.WeightsReply(5,
+            WeightSnapshot.of(5, java.util.Map.of("model.layers.0.self_attn.q_proj.lora_A.weight", new float[] {1f, 2f}),
+                WeightSnapshot.Kind.ADAPTERS), snapshot(0))),
         Arguments.of("ParameterServer.Version", new ParameterServer.Version(-1)),
+        Arguments.of("WeightSnapshot.Kind", WeightSnapshot.Kind.ADAPTERS),
         Arguments.of("RolloutWorker.PromptGroup", groups.get(0)),
         Arguments.of("RolloutWorker.Generate", new RolloutWorker.Generate(11, groups, sampling, 2, ref())),
         Arguments.of("RolloutWorker.Generated", new RolloutWorker.Generated(11, 2, trajectories,
-            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0")),
+            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0", 4096L)),
         Arguments.of("RewardWorker.Score", new RewardWorker.Score(11, 2, texts, answers, ref())),
         Arguments.of("RewardWorker.Scored", new RewardWorker.Scored(11, 2, new float[] {1f, 0f, 0f},
             new boolean[] {true, false, false}, new String[] {"9", null, ""}, "reward")),
@@ -288,7 +292,7 @@ class WireRoundTripTest {
   @Test
   void tell_wireMessage_arrivesAsADeserializedCopy() {
     TestProbe<ParameterServer.WeightsReply> target = freshProbe(ParameterServer.WeightsReply.class);
-    ParameterServer.WeightsReply sent = new ParameterServer.WeightsReply(4, snapshot(4));
+    ParameterServer.WeightsReply sent = new ParameterServer.WeightsReply(4, snapshot(4), null);
 
     target.ref().tell(sent);
 
