@@ -98,7 +98,7 @@ final class BenchCommand {
 
     private Checkpoint quickSft(RunSettings s, CharTokenizer tok, List<Problem> train) {
       var mc = s.modelConfig(tok.vocabSize());
-      try (NDManager root = NDManager.newBaseManager();
+      try (NDManager root = dev.rlft.model.Devices.newBaseManager();
           LlamaModel model = LlamaModel.initialize(mc, s.seed(), root, true);
           AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
         SftTrainer t = new SftTrainer(model, opt, tok, s.template(),
@@ -144,7 +144,7 @@ final class BenchCommand {
     public Integer call() throws Exception {
       RunSettings s = RunSettings.from(options.resolve());
       Torch.configure(s.torchThreads());
-      try (NDManager root = NDManager.newBaseManager()) {
+      try (NDManager root = dev.rlft.model.Devices.newBaseManager()) {
         LlamaModel model;
         if (checkpoint != null) {
           Checkpoint c = Checkpoint.load(checkpoint);

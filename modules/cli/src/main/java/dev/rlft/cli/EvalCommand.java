@@ -2,8 +2,9 @@ package dev.rlft.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.checkpoint.ModelSource;
 import dev.rlft.data.Problem;
+import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.train.Evaluator;
@@ -23,7 +24,8 @@ final class EvalCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
 
-  @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "checkpoint folder")
+  @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
+      description = "rlft checkpoint folder or Hugging Face model folder")
   Path checkpoint;
 
   @Option(names = "--data", paramLabel = "JSONL", description = "held-out problems (default: embedded held-out split)")
@@ -41,11 +43,13 @@ final class EvalCommand implements Callable<Integer> {
     options.flag("data.heldout-limit", limit);
     RunSettings s = RunSettings.from(options.resolve());
     Torch.configure(s.torchThreads());
-    Checkpoint ckpt = Checkpoint.load(checkpoint);
+    Devices.select(s.device());
+    ModelSource ckpt = ModelSource.load(checkpoint);
     List<Problem> heldout = new TrainPipeline(s, options.resolve(), System.out).heldoutProblems();
     Evaluator.Result r;
-    try (NDManager root = NDManager.newBaseManager();
-        LlamaModel model = LlamaModel.fromWeights(ckpt.model(), ckpt.weights(), root, false)) {
+    try (NDManager root = Devices.newBaseManager();
+        LlamaModel model = LlamaModel.fromWeights(ckpt.config(), ckpt.weights(), root, false,
+            Devices.inferenceType(s.dtype(), Devices.current()))) {
       r = Evaluator.run(model, ckpt.tokenizer(), s.template(), new BoxedAnswerReward(), heldout, s.eval(), root, null);
     }
     Map<String, Object> out = new LinkedHashMap<>();

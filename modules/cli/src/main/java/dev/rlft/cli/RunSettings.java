@@ -7,6 +7,7 @@ import dev.rlft.algo.LossAggregation;
 import dev.rlft.coordinator.Coordinator;
 import dev.rlft.data.ArithmeticTaskConfig;
 import dev.rlft.data.JsonlFormat;
+import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.SamplingParams;
@@ -31,7 +32,8 @@ public record RunSettings(
     Sft sft,
     Grpo grpo,
     Evaluator.Config eval,
-    float controlLr) {
+    float controlLr,
+    LoraConfig lora) {
 
   /** SFT phase settings. */
   public record Sft(int steps, int batchSize, float lr, int warmup, float minLrRatio) {
@@ -56,8 +58,8 @@ public record RunSettings(
     Config s = c.getConfig("sft");
     Config o = c.getConfig("optimizer");
     long seed = c.getLong("seed");
-    SamplingParams sampling = new SamplingParams((float) g.getDouble("temperature"), (float) g.getDouble("top-p"), 0,
-        g.getInt("max-new-tokens"), seed);
+    SamplingParams sampling = new SamplingParams((float) g.getDouble("temperature"), (float) g.getDouble("top-p"),
+        g.getInt("top-k"), g.getInt("max-new-tokens"), seed, g.getStringList("stop").toArray(new String[0]));
     Coordinator.Settings loop = new Coordinator.Settings(g.getInt("steps"), g.getInt("prompts-per-step"),
         g.getInt("group-size"), g.getInt("max-staleness"), sampling, g.getDuration("generate-timeout"),
         g.getDuration("reward-timeout"), g.getInt("reward-retries"), g.getDuration("train-timeout"));
@@ -75,7 +77,8 @@ public record RunSettings(
         c.getString("data.heldout"),
         JsonlFormat.parse(c.getString("data.format")),
         c.getInt("data.heldout-limit"),
-        PromptTemplate.parse(c.getString("prompt-template")),
+        PromptTemplate.parse(c.getString("prompt-template"),
+            c.getString("system-prompt").isEmpty() ? null : c.getString("system-prompt")),
         c.getConfig("model"),
         new AdamW.Config((float) o.getDouble("beta1"), (float) o.getDouble("beta2"), (float) o.getDouble("eps"),
             (float) o.getDouble("weight-decay"), (float) o.getDouble("grad-clip")),
@@ -84,7 +87,19 @@ public record RunSettings(
         new Grpo(loop, update, g.getInt("rollout-workers"), g.getInt("reward-workers")),
         new Evaluator.Config(e.getInt("samples"), (float) e.getDouble("temperature"), e.getBoolean("greedy"),
             e.getInt("max-new-tokens"), e.getInt("batch-size"), seed + 7919),
-        (float) c.getDouble("control.lr"));
+        (float) c.getDouble("control.lr"),
+        c.getBoolean("lora.enabled") ? new LoraConfig(c.getInt("lora.rank"), (float) c.getDouble("lora.alpha"),
+            (float) c.getDouble("lora.dropout"), new java.util.HashSet<>(c.getStringList("lora.targets"))) : null);
+  }
+
+  /** {@code model.device}: auto, cpu, gpu or gpu:N. */
+  public String device() {
+    return model.getString("device");
+  }
+
+  /** {@code model.dtype} of inference copies (rollout, evaluation): float32 or float16 (GPU only). */
+  public String dtype() {
+    return model.getString("dtype");
   }
 
   /** The model shape for a tokenizer of {@code vocabSize} ids. */

@@ -17,11 +17,21 @@ final class TrainCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
 
-  @Option(names = "--phase", description = "all (SFT then GRPO), sft, or grpo (needs --init); default: ${DEFAULT-VALUE}")
-  Phase phase = Phase.all;
+  @Option(names = "--phase", description = "all (SFT then GRPO), sft, or grpo (needs --init); default: all, or grpo "
+      + "with --init")
+  Phase phase;
 
-  @Option(names = "--init", paramLabel = "CHECKPOINT", description = "checkpoint folder to start GRPO from")
+  @Option(names = "--init", paramLabel = "DIR", description = "model to start from: an rlft checkpoint folder or a "
+      + "Hugging Face model folder (config.json, safetensors, tokenizer)")
   Path init;
+
+  @Option(names = "--lora", description = "train LoRA adapters instead of every weight (needs --init; see rlft.lora)")
+  boolean lora;
+
+  @Option(names = "--lora-rank", description = "adapter rank") Integer loraRank;
+  @Option(names = "--system-prompt", description = "ChatML system turn (with --set prompt-template=chatml)")
+  String systemPrompt;
+  @Option(names = "--device", description = "auto, cpu, gpu or gpu:N") String device;
 
   @Option(names = "--control", description = "also run continued SFT for GRPO's wall time from the same SFT checkpoint")
   boolean control;
@@ -61,8 +71,12 @@ final class TrainCommand implements Callable<Integer> {
     options.flag("grpo.temperature", temperature);
     options.flag("grpo.max-staleness", maxStaleness);
     options.flag("task.flaw-rate", flawRate);
-    if (init != null && phase == Phase.all) {
-      phase = Phase.grpo;
+    options.flag("lora.enabled", lora ? Boolean.TRUE : null);
+    options.flag("lora.rank", loraRank);
+    options.flag("system-prompt", systemPrompt == null ? null : quote(systemPrompt));
+    options.flag("model.device", device == null ? null : quote(device));
+    if (phase == null) {
+      phase = init != null ? Phase.grpo : Phase.all;
     }
     if (control && phase == Phase.sft) {
       throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");

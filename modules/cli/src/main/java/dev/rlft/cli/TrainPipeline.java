@@ -2,7 +2,9 @@ package dev.rlft.cli;
 
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
+import ai.djl.ndarray.types.DataType;
 import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.checkpoint.ModelSource;
 import dev.rlft.coordinator.PromptFeed;
 import dev.rlft.coordinator.StepReport;
 import dev.rlft.data.ArithmeticTask;
@@ -10,8 +12,12 @@ import dev.rlft.data.JsonlProblemSource;
 import dev.rlft.data.Problem;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.Devices;
+import dev.rlft.model.HuggingFaceFolder;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.ModelConfig;
+import dev.rlft.model.Tokenizer;
+import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.reward.RewardFunction;
 import dev.rlft.system.LocalGrpoRun;
@@ -26,6 +32,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -37,7 +44,9 @@ public final class TrainPipeline {
   private final RunSettings s;
   private final Config config;
   private final PrintStream out;
-  private final CharTokenizer tokenizer = CharTokenizer.ascii();
+  private Tokenizer tokenizer = CharTokenizer.ascii();
+  private Set<Integer> eosIds = Set.of();
+  private DataType inferenceType = DataType.FLOAT32;
   private final RewardFunction reward = new BoxedAnswerReward();
   private int skippedUpdates;
 
@@ -62,30 +71,45 @@ public final class TrainPipeline {
     return all.subList(0, Math.min(all.size(), s.heldoutLimit()));
   }
 
-  /** Runs the phases; returns the run folder. */
+  /**
+   * Runs the phases; returns the run folder.
+   *
+   * @param init a Hugging Face model folder or an rlft checkpoint to start from; null trains a
+   *     model of shape {@code rlft.model} from scratch (SFT required)
+   */
   public Path run(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
+    Devices.select(s.device());
+    inferenceType = Devices.inferenceType(s.dtype(), Devices.current());
+    ModelSource source = null;
+    if (init != null) {
+      source = ModelSource.load(init);
+      tokenizer = source.tokenizer();
+      eosIds = source.eosIds();
+    } else if (!doSft) {
+      throw new IllegalArgumentException("--phase grpo needs --init (an SFT checkpoint or a Hugging Face model folder)");
+    } else if (s.lora() != null) {
+      throw new IllegalArgumentException("lora.enabled trains adapters on a pretrained model: give --init");
+    }
     List<Problem> train = trainProblems();
     List<Problem> heldout = heldoutProblems();
-    ModelConfig mc = s.modelConfig(tokenizer.vocabSize());
+    ModelConfig mc = source != null ? source.config() : s.modelConfig(tokenizer.vocabSize());
     try (RunFolder run = RunFolder.create(Path.of(s.runsDir()), s.seed());
-        NDManager root = NDManager.newBaseManager()) {
+        NDManager root = Devices.newBaseManager()) {
       run.writeConfig(config.root().render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
-      out.printf("run folder %s%nmodel: %d parameters (dim %d, %d layers); %d training and %d held-out problems%n",
-          run.dir(), mc.parameterCount(), mc.dim(), mc.nLayers(), train.size(), heldout.size());
+      out.printf("run folder %s%nmodel: %s, %d parameters (dim %d, %d layers) on %s%s; %d training and %d held-out "
+          + "problems%n", run.dir(), mc.architecture().modelType(), mc.parameterCount(), mc.dim(), mc.nLayers(),
+          Devices.current(), s.lora() != null ? ", LoRA rank " + s.lora().rank() : "", train.size(), heldout.size());
       Checkpoint start;
-      if (doSft) {
-        start = sft(run, root, mc, train);
-        evaluate(run, root, "sft", start.weights(), mc, heldout, Map.of("steps", s.sft().steps()));
-      } else {
-        if (init == null) {
-          throw new IllegalArgumentException("--phase grpo needs --init CHECKPOINT (an SFT checkpoint folder)");
-        }
-        start = Checkpoint.load(init);
-        if (!start.model().equals(mc.withVocabSize(start.model().vocabSize()))) {
-          out.println("note: using the model shape stored in " + init + ", not rlft.model");
-        }
-        mc = start.model();
+      if (source != null) {
+        start = source.checkpoint() != null && source.checkpoint().lora() == null ? source.checkpoint()
+            : new Checkpoint(mc, tokenizer, source.weights(), Map.of(), 0, 0, "init", Map.of());
         evaluate(run, root, "init", start.weights(), mc, heldout, Map.of("checkpoint", init.toString()));
+      } else {
+        start = null;
+      }
+      if (doSft) {
+        start = sft(run, root, mc, train, start);
+        evaluate(run, root, "sft", start.weights(), mc, heldout, Map.of("steps", s.sft().steps()));
       }
       if (doGrpo) {
         long t0 = System.nanoTime();
@@ -93,6 +117,8 @@ public final class TrainPipeline {
         double seconds = (System.nanoTime() - t0) / 1e9;
         new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), "grpo",
             Map.of("seed", Long.toString(s.seed()))).save(run.checkpoint("grpo"));
+        HuggingFaceFolder.save(run.dir().resolve("hf"), mc, weights, tokenizer);
+        out.println("Hugging Face export of the trained policy: " + run.dir().resolve("hf"));
         evaluate(run, root, "grpo", weights, mc, heldout, Map.of("steps", s.grpo().loop().steps(), "seconds", seconds,
             "skipped_updates", skippedUpdates));
         if (control) {
@@ -106,9 +132,14 @@ public final class TrainPipeline {
     }
   }
 
-  private Checkpoint sft(RunFolder run, NDManager root, ModelConfig mc, List<Problem> train) throws IOException {
-    try (LlamaModel model = LlamaModel.initialize(mc, s.seed(), root, true);
-        AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
+  /** SFT from {@code from}'s weights (full or, with LoRA, adapters only), or from scratch when it is null. */
+  private Checkpoint sft(RunFolder run, NDManager root, ModelConfig mc, List<Problem> train, Checkpoint from)
+      throws IOException {
+    LlamaModel initial = from == null ? LlamaModel.initialize(mc, s.seed(), root, true)
+        : s.lora() != null ? LlamaModel.withLora(mc, from.weights(), s.lora(), null, s.seed(), root, true)
+        : LlamaModel.fromWeights(mc, from.weights(), root, true);
+    try (LlamaModel model = initial;
+        AdamW opt = new AdamW(model.trainableParameters(), s.adam(), root)) {
       SftTrainer trainer = new SftTrainer(model, opt, tokenizer, s.template(), s.sft().schedule());
       SplittableRandom rng = new SplittableRandom(s.seed() * 7 + 1);
       long t0 = System.nanoTime();
@@ -128,7 +159,9 @@ public final class TrainPipeline {
           run.metric("sft", m);
         }
       }
-      Checkpoint ckpt = new Checkpoint(mc, tokenizer, model.exportWeights(), opt.exportState(), opt.steps(), 0, "sft",
+      // with LoRA the adapters are merged in: GRPO then starts fresh adapters on the SFT model
+      Checkpoint ckpt = new Checkpoint(mc, tokenizer, model.exportWeights(),
+          s.lora() != null ? Map.of() : opt.exportState(), s.lora() != null ? 0 : opt.steps(), 0, "sft",
           Map.of("seed", Long.toString(s.seed())));
       ckpt.save(run.checkpoint("sft"));
       out.printf("SFT: %d steps in %.0f s%n", s.sft().steps(), (System.nanoTime() - t0) / 1e9);
@@ -138,12 +171,15 @@ public final class TrainPipeline {
 
   private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train) {
     Learner.Init init = new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(),
-        s.grpo().update());
+        s.grpo().update(), s.lora(), s.seed() + 31);
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, s.grpo().loop(), new PromptFeed(train, s.seed() + 17),
-        tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers());
-    out.printf("GRPO: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%n",
+        tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers(),
+        new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType));
+    out.printf("GRPO: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%s%n",
         s.grpo().loop().steps(), s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(),
-        s.grpo().update().schedule().peak(), s.grpo().update().beta(), s.grpo().loop().maxStaleness());
+        s.grpo().update().schedule().peak(), s.grpo().update().beta(), s.grpo().loop().maxStaleness(),
+        s.lora() != null ? String.format(", LoRA rank %d alpha %.0f on %s", s.lora().rank(), s.lora().alpha(),
+            new java.util.TreeSet<>(s.lora().targets())) : "");
     LocalGrpoRun.Result result = LocalGrpoRun.run(plan, config, r -> report(run, r));
     if (result.finished().error() != null) {
       throw new IllegalStateException(result.finished().error());
@@ -177,9 +213,12 @@ public final class TrainPipeline {
   /** The control: continued SFT from the SFT checkpoint for {@code seconds} of wall time. */
   private Checkpoint continuedSft(RunFolder run, NDManager root, Checkpoint start, List<Problem> train, double seconds)
       throws IOException {
-    try (LlamaModel model = LlamaModel.fromWeights(start.model(), start.weights(), root, true);
-        AdamW opt = new AdamW(model.parameters(), s.adam(), root)) {
-      if (!start.optimizerState().isEmpty()) {
+    LlamaModel initial = s.lora() != null
+        ? LlamaModel.withLora(start.model(), start.weights(), s.lora(), null, s.seed(), root, true)
+        : LlamaModel.fromWeights(start.model(), start.weights(), root, true);
+    try (LlamaModel model = initial;
+        AdamW opt = new AdamW(model.trainableParameters(), s.adam(), root)) {
+      if (!start.optimizerState().isEmpty() && s.lora() == null) {
         opt.importState(start.optimizerState(), start.optimizerSteps());
       }
       SftTrainer trainer = new SftTrainer(model, opt, tokenizer, s.template(), LrSchedule.constant(s.controlLr()));
@@ -193,7 +232,8 @@ public final class TrainPipeline {
             "elapsed_s", (System.nanoTime() - t0) / 1e9));
       }
       out.printf("control: %d more SFT steps in %.0f s%n", steps, (System.nanoTime() - t0) / 1e9);
-      Checkpoint ckpt = new Checkpoint(start.model(), tokenizer, model.exportWeights(), opt.exportState(), opt.steps(),
+      Checkpoint ckpt = new Checkpoint(start.model(), tokenizer, model.exportWeights(),
+          s.lora() != null ? Map.of() : opt.exportState(), opt.steps(),
           0, "sft_control", Map.of("seed", Long.toString(s.seed())));
       ckpt.save(run.checkpoint("sft_control"));
       return ckpt;
@@ -203,7 +243,7 @@ public final class TrainPipeline {
   private void evaluate(RunFolder run, NDManager root, String phase, Map<String, float[]> weights, ModelConfig mc,
       List<Problem> heldout, Map<String, Object> extra) throws IOException {
     Evaluator.Result r;
-    try (LlamaModel model = LlamaModel.fromWeights(mc, weights, root, false);
+    try (LlamaModel model = LlamaModel.fromWeights(mc, weights, root, false, inferenceType);
         ProgressBar bar = bar("eval " + phase, (long) heldout.size() * s.eval().samples())) {
       r = Evaluator.run(model, tokenizer, s.template(), reward, heldout, s.eval(), root, bar::stepTo);
     }

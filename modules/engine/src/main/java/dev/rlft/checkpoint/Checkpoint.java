@@ -58,7 +58,7 @@ public record Checkpoint(
     Map<String, float[]> adapters) {
 
   public static final int FORMAT_VERSION = 1;
-  static final String MANIFEST = "manifest.pb";
+  public static final String MANIFEST = "manifest.pb";
   static final String TENSORS = "tensors.bin";
 
   public Checkpoint {
