@@ -121,4 +121,68 @@ class TrainEndToEndTest {
     assertTrue(generate.out().contains("--- completion 1 (") && generate.out().contains("--- completion 2 ("),
         generate::toString);
   }
+
+  @Test
+  void loraGrpo_fromAnSftCheckpoint_syncsAdaptersOnly_andExportsAHuggingFaceFolder() throws IOException {
+    Path runs = tmp.resolve("runs");
+    CliRun sft = CliRun.of(args(List.of("train", "--phase", "sft", "--runs-dir", runs.resolve("sft").toString(),
+        "--sft-steps", "2", "--set", "data.heldout-limit=4", "--set", "eval.samples=1", "--set", "eval.greedy=false",
+        "--set", "sft.batch-size=8"), TINY));
+    assertEquals(0, sft.exitCode(), sft::toString);
+    Path sftRun;
+    try (Stream<Path> s = Files.list(runs.resolve("sft"))) {
+      sftRun = s.findFirst().orElseThrow();
+    }
+    Path sftCkpt = sftRun.resolve("checkpoints").resolve("sft");
+
+    CliRun noInit = CliRun.of(args(List.of("train", "--lora", "--runs-dir", runs.resolve("bad").toString()), TINY));
+    assertEquals(2, noInit.exitCode(), noInit::toString);
+    assertTrue(noInit.errorLines().get(0).contains("--init"), noInit::toString);
+
+    CliRun lora = CliRun.of(args(List.of("train", "--init", sftCkpt.toString(), "--lora", "--lora-rank", "2",
+        "--runs-dir", runs.resolve("lora").toString(), "--grpo-steps", "3", "--set", "grpo.max-staleness=0",
+        "--set", "data.heldout-limit=4", "--set", "eval.samples=1", "--set", "eval.greedy=false",
+        "--set", "grpo.prompts-per-step=2", "--set", "grpo.group-size=2"), TINY));
+    assertEquals(0, lora.exitCode(), lora::toString);
+    Path run;
+    try (Stream<Path> s = Files.list(runs.resolve("lora"))) {
+      run = s.findFirst().orElseThrow();
+    }
+    List<Double> syncBytes = new ArrayList<>();
+    for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+      JsonNode n = JSON.readTree(line);
+      if (n.get("phase").asText().equals("grpo")) {
+        syncBytes.add(n.get("weight_sync_bytes").asDouble());
+      }
+    }
+    assertEquals(3, syncBytes.size(), syncBytes::toString);
+    assertTrue(syncBytes.get(0) > 0 && syncBytes.get(1) > 0, syncBytes::toString);
+    assertTrue(syncBytes.get(1) * 4 < syncBytes.get(0),
+        "after the first full sync only adapters move: " + syncBytes);
+
+    Path hf = run.resolve("hf");
+    assertTrue(Files.isRegularFile(hf.resolve("model.safetensors")) && Files.isRegularFile(hf.resolve("tokenizer.json"))
+        && Files.isRegularFile(hf.resolve("config.json")), "Hugging Face export is complete");
+    dev.rlft.model.HuggingFaceFolder.Pretrained exported = dev.rlft.model.HuggingFaceFolder.read(hf);
+    Checkpoint grpo = Checkpoint.load(run.resolve("checkpoints").resolve("grpo"));
+    for (String name : grpo.weights().keySet()) {
+      org.junit.jupiter.api.Assertions.assertArrayEquals(grpo.weights().get(name), exported.weights().get(name), 0f, name);
+    }
+    Checkpoint start = Checkpoint.load(sftCkpt);
+    assertEquals(start.weights().keySet(), grpo.weights().keySet(), "adapters are merged into the base names");
+    String text = "Start with 3. Add 4.\n\n\\boxed{7}";
+    org.junit.jupiter.api.Assertions.assertArrayEquals(start.tokenizer().encode(text), exported.tokenizer().encode(text));
+
+    Path out = tmp.resolve("export");
+    CliRun export = CliRun.of("export", "--checkpoint", run.resolve("checkpoints").resolve("grpo").toString(),
+        "--out", out.toString());
+    assertEquals(0, export.exitCode(), export::toString);
+    assertEquals(Files.readString(hf.resolve("config.json")), Files.readString(out.resolve("config.json")));
+    CliRun again = CliRun.of("export", "--checkpoint", sftCkpt.toString(), "--out", out.toString());
+    assertEquals(2, again.exitCode(), "refuses to overwrite");
+
+    CliRun generate = CliRun.of("generate", "--checkpoint", hf.toString(), "--prompt", "Start with 3. Add 4.",
+        "--max-new-tokens", "8");
+    assertEquals(0, generate.exitCode(), generate::toString);
+  }
 }
