@@ -134,6 +134,42 @@ class LlamaModelReferenceTest {
   }
 
   @Test
+  void samplerLogprobs_ofALoraModel_equalLearnerRecomputation() {
+    LoraConfig lora = new LoraConfig(4, 8f, 0f, java.util.Set.of("q_proj", "v_proj", "up_proj"));
+    java.util.Map<String, float[]> adapters = new java.util.LinkedHashMap<>();
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(5);
+    LlamaModel.adapterShapes(model.config(), lora).forEach((name, shape) -> {
+      float[] a = new float[Math.toIntExact(shape.size())];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) ((rng.nextDouble() - 0.5) * 0.2);
+      }
+      adapters.put(name, a);
+    });
+    try (LlamaModel adapted = LlamaModel.withLora(model.config(), model.exportWeights(), lora, adapters, 0, root, false)) {
+      List<int[]> prompts = List.of(PROMPT, new int[] {1, 403, 407});
+      float temperature = 0.9f;
+      List<Generation> gens = Sampler.generate(adapted, prompts, new SamplingParams(temperature, 1f, 0, 16, 3), 2, root);
+      boolean differs = false;
+      for (int i = 0; i < prompts.size(); i++) {
+        int[] prompt = prompts.get(i);
+        int[] gen = gens.get(i).tokens();
+        int[] seq = new int[prompt.length + gen.length];
+        System.arraycopy(prompt, 0, seq, 0, prompt.length);
+        System.arraycopy(gen, 0, seq, prompt.length, gen.length);
+        try (NDManager step = root.newSubManager()) {
+          NDArray tokens = LlamaModel.tokenArray(step, new int[][] {seq}, seq.length, 0);
+          float[] logp = TokenLogProbs.of(adapted, tokens, temperature, false).logp().toFloatArray();
+          float[] completion = java.util.Arrays.copyOfRange(logp, prompt.length - 1, logp.length);
+          assertArrayEquals(gens.get(i).logprobs(), completion, 1e-4f, "row " + i);
+          float[] base = TokenLogProbs.of(model, tokens, temperature, false).logp().toFloatArray();
+          differs |= Math.abs(base[base.length - 1] - logp[logp.length - 1]) > 1e-3;
+        }
+      }
+      org.junit.jupiter.api.Assertions.assertTrue(differs, "the adapters must change the model");
+    }
+  }
+
+  @Test
   void forward_inStepManager_leavesNothingInModelManager() {
     int before = model.manager().getManagedArrays().size();
     try (NDManager step = root.newSubManager()) {
