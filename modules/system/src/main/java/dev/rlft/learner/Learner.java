@@ -2,6 +2,7 @@ package dev.rlft.learner;
 
 import ai.djl.ndarray.NDManager;
 import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
@@ -87,7 +88,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     super(context);
     this.params = params;
     this.tokenizer = init.tokenizer();
-    this.manager = NDManager.newBaseManager();
+    this.manager = Devices.newBaseManager();
     if (init.lora() != null) {
       this.policy = LlamaModel.withLora(init.model(), init.weights(), init.lora(), null, init.adapterSeed(), manager,
           true);

@@ -2,6 +2,7 @@ package dev.rlft.rollout;
 
 import ai.djl.ndarray.NDManager;
 import dev.rlft.model.Generation;
+import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
@@ -96,7 +97,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     this.params = params;
     this.tokenizer = tokenizer;
     this.weightsTimeout = weightsTimeout;
-    this.manager = NDManager.newBaseManager();
+    this.manager = Devices.newBaseManager();
     java.util.Set<Integer> eos = new java.util.HashSet<>(spec.eosIds());
     if (tokenizer.eosId() >= 0) {
       eos.add(tokenizer.eosId());
