@@ -371,7 +371,12 @@ public final class AnswerExtractor {
     }
     boolean percent = hasGroup(m, "pct") && m.group("pct") != null;
     String exponent = hasGroup(m, "exp") ? m.group("exp") : null;
-    return new ExprCandidate(start, m.end(), rule, expr, integer, decimal, exponent, percent, vs, ve, m.group());
+    int rawEnd = Math.max(ve, percent ? m.end("pct") : ve);
+    if (exponent != null) {
+      rawEnd = Math.max(rawEnd, m.end("exp"));
+    }
+    String raw = m.group().substring(vs - m.start(), rawEnd - m.start());
+    return new ExprCandidate(start, m.end(), rule, expr, integer, decimal, exponent, percent, vs, ve, raw);
   }
 
   private static boolean hasGroup(Matcher m, String name) {
@@ -483,7 +488,8 @@ public final class AnswerExtractor {
         }
       }
     }
-    String raw = text.substring(c.start(), Math.min(c.end(), text.length()));
+    LatexEnvScanner.Env last = c.envs().get(c.envs().size() - 1);
+    String raw = text.substring(c.envs().get(0).start(), Math.min(last.end(), text.length())).strip();
     if (values.size() > 1 && values.stream().allMatch(Objects::nonNull)) {
       List<Expr> items = new ArrayList<>();
       for (Expr v : values) {

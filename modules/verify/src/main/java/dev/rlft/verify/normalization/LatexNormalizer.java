@@ -67,6 +67,8 @@ public final class LatexNormalizer {
     REPLACEMENT_BY_GROUP = Map.copyOf(byGroup);
   }
 
+  /** "1\\,000" and "1\\ 000": a thin space between digit groups, as LaTeX typesets thousands. */
+  private static final Pattern SPACED_THOUSANDS = Pattern.compile("(?<=\\d)(?:\\\\,|\\\\ |~|\\\\;)(?=\\d{3}(?!\\d))");
   private static final Pattern DOUBLE_BACKSLASH_COMMAND = Pattern.compile("\\\\\\\\(?=[a-zA-Z])");
   private static final Pattern TRAILING_TEXT_UNIT = Pattern.compile(
       "\\\\text\\s*\\{[^{}]*\\}(?:\\s*\\^\\s*\\d|\\s*\\^\\s*\\{\\s*\\d\\s*\\})?\\s*$");
@@ -116,6 +118,7 @@ public final class LatexNormalizer {
     if (!s.contains("matrix") && !s.contains("array")) {
       s = DOUBLE_BACKSLASH_COMMAND.matcher(s).replaceAll("\\\\");
     }
+    s = SPACED_THOUSANDS.matcher(s).replaceAll("");
     s = s.replace("\\mathrm{T}", "T").replace("\\mathrm{d}", "d").replace("{\\rm d}", "d");
     s = s.replace("\\left[\\begin{matrix}", "\\begin{bmatrix}").replace("\\end{matrix}\\right]", "\\end{bmatrix}");
     s = LEFT.matcher(s).replaceAll(m -> m.group(1).equals(".") ? "" : Matcher.quoteReplacement(m.group(1)));

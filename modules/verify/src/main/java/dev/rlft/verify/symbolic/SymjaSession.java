@@ -234,8 +234,9 @@ public final class SymjaSession {
     ScheduledFuture<?> stop = WATCHDOG.schedule(engine::stopRequest, budget, TimeUnit.NANOSECONDS);
     try {
       return engine.evaluate(input);
-    } catch (RuntimeException | StackOverflowError e) {
+    } catch (RuntimeException | StackOverflowError | LinkageError e) {
       // Symja signals timeouts, limits and unsupported cases with exceptions: "not decided".
+      // LinkageError: a code path into a dependency excluded in the pom (choco-solver).
       return null;
     } finally {
       stop.cancel(false);
