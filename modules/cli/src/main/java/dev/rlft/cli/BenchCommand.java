@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 
 /** {@code rlft bench}: benchmarks that print ratios (not tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-    subcommands = {BenchCommand.Staleness.class, BenchCommand.SamplerSpeed.class})
+    subcommands = {BenchCommand.Staleness.class, BenchCommand.SamplerSpeed.class, BenchCommand.CheckerSpeed.class})
 final class BenchCommand {
 
   /** Synchronous (max-staleness 0) against overlapped GRPO on the same work. */
@@ -184,6 +184,30 @@ final class BenchCommand {
         System.out.printf("  ratio cache / recompute: %.2fx%n", recompute / cached);
         model.close();
       }
+      return 0;
+    }
+  }
+
+  /** Answer checks per second on MATH-500 reference solutions. */
+  @Command(name = "checker", mixinStandardHelpOptions = true,
+      description = "Checks/s of the Math-Verify-parity checker on MATH-500 reference solutions, one thread and N.")
+  static final class CheckerSpeed implements Callable<Integer> {
+
+    @Option(names = "--data", paramLabel = "JSONL", description = "problems with solution and answer (default ${DEFAULT-VALUE})")
+    Path data = Path.of("modules/verify/src/test/resources/math/math500_test.jsonl");
+
+    @Option(names = "--threads", description = "threads of the parallel run; 0 = one per core (default ${DEFAULT-VALUE})")
+    int threads = 0;
+
+    @Option(names = "--seconds", description = "seconds per timed run (default ${DEFAULT-VALUE})") double seconds = 10;
+
+    @Override
+    public Integer call() throws Exception {
+      if (!java.nio.file.Files.isRegularFile(data)) {
+        throw new IllegalArgumentException(data + ": no such file (give --data)");
+      }
+      int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+      dev.rlft.verify.CheckerBenchmark.main(new String[] {data.toString(), Integer.toString(n), Double.toString(seconds)});
       return 0;
     }
   }

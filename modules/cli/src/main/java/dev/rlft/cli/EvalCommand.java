@@ -6,7 +6,7 @@ import dev.rlft.checkpoint.ModelSource;
 import dev.rlft.data.Problem;
 import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
-import dev.rlft.reward.BoxedAnswerReward;
+import dev.rlft.reward.RewardFunction;
 import dev.rlft.train.Evaluator;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -47,10 +47,15 @@ final class EvalCommand implements Callable<Integer> {
     ModelSource ckpt = ModelSource.load(checkpoint);
     List<Problem> heldout = new TrainPipeline(s, options.resolve(), System.out).heldoutProblems();
     Evaluator.Result r;
+    RewardFunction reward = s.reward(options.resolve());
     try (NDManager root = Devices.newBaseManager();
         LlamaModel model = LlamaModel.fromWeights(ckpt.config(), ckpt.weights(), root, false,
             Devices.inferenceType(s.dtype(), Devices.current()))) {
-      r = Evaluator.run(model, ckpt.tokenizer(), s.template(), new BoxedAnswerReward(), heldout, s.eval(), root, null);
+      r = Evaluator.run(model, ckpt.tokenizer(), s.template(), reward, heldout, s.eval(), root, null);
+    } finally {
+      if (reward instanceof AutoCloseable c) {
+        c.close();
+      }
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("checkpoint", checkpoint.toString());

@@ -8,6 +8,13 @@ import dev.rlft.coordinator.Coordinator;
 import dev.rlft.data.ArithmeticTaskConfig;
 import dev.rlft.data.JsonlFormat;
 import dev.rlft.model.LoraConfig;
+import dev.rlft.reward.BoxedAnswerReward;
+import dev.rlft.reward.FormatReward;
+import dev.rlft.reward.MathVerifyReward;
+import dev.rlft.reward.RewardFunction;
+import dev.rlft.reward.WeightedReward;
+import dev.rlft.verify.CheckerConfig;
+import java.util.List;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.SamplingParams;
@@ -90,6 +97,33 @@ public record RunSettings(
         (float) c.getDouble("control.lr"),
         c.getBoolean("lora.enabled") ? new LoraConfig(c.getInt("lora.rank"), (float) c.getDouble("lora.alpha"),
             (float) c.getDouble("lora.dropout"), new java.util.HashSet<>(c.getStringList("lora.targets"))) : null);
+  }
+
+  /**
+   * The configured reward ({@code rlft.reward}); close it when done (the Math-Verify checker holds
+   * worker threads).
+   */
+  public RewardFunction reward(Config root) {
+    Config r = root.getConfig("rlft.reward");
+    RewardFunction accuracy = switch (r.getString("accuracy")) {
+      case MathVerifyReward.NAME -> {
+        Config c = r.getConfig("checker");
+        yield new MathVerifyReward(CheckerConfig.defaults()
+            .withTimeout(c.getDuration("timeout"))
+            .withFloatRounding(c.getInt("float-rounding"))
+            .withRelativeTolerance(c.getDouble("relative-tolerance"))
+            .withPercentLenient(c.getBoolean("percent-lenient")));
+      }
+      case BoxedAnswerReward.NAME, "boxed" -> new BoxedAnswerReward();
+      default -> throw new IllegalArgumentException("reward.accuracy must be math-verify or boxed, got '"
+          + r.getString("accuracy") + "'");
+    };
+    double formatWeight = r.getDouble("format-weight");
+    if (formatWeight == 0) {
+      return accuracy;
+    }
+    return new WeightedReward(List.of(new WeightedReward.Component(accuracy, 1.0),
+        new WeightedReward.Component(new FormatReward(), formatWeight)));
   }
 
   /** {@code model.device}: auto, cpu, gpu or gpu:N. */

@@ -18,7 +18,6 @@ import dev.rlft.model.LlamaModel;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.rollout.RolloutWorker;
-import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.reward.RewardFunction;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.train.AdamW;
@@ -47,7 +46,7 @@ public final class TrainPipeline {
   private Tokenizer tokenizer = CharTokenizer.ascii();
   private Set<Integer> eosIds = Set.of();
   private DataType inferenceType = DataType.FLOAT32;
-  private final RewardFunction reward = new BoxedAnswerReward();
+  private RewardFunction reward;
   private int skippedUpdates;
 
   public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
@@ -78,6 +77,21 @@ public final class TrainPipeline {
    *     model of shape {@code rlft.model} from scratch (SFT required)
    */
   public Path run(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
+    reward = s.reward(config);
+    try {
+      return runPhases(doSft, doGrpo, control, init);
+    } finally {
+      if (reward instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          out.println("note: closing the reward failed: " + e);
+        }
+      }
+    }
+  }
+
+  private Path runPhases(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
     Devices.select(s.device());
     inferenceType = Devices.inferenceType(s.dtype(), Devices.current());
     ModelSource source = null;

@@ -4,6 +4,7 @@ import dev.rlft.wire.WireMessage;
 import java.util.ArrayList;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Routers;
@@ -58,6 +59,7 @@ public final class RewardWorker {
       throw new IllegalArgumentException("reward worker pool size must be >= 1, got " + size);
     }
     return Routers.pool(size, Behaviors.supervise(create(fn)).onFailure(SupervisorStrategy.restart()))
-        .withRoundRobinRouting();
+        .withRoundRobinRouting()
+        .withRouteeProps(DispatcherSelector.fromConfig("rlft.reward-dispatcher"));
   }
 }
