@@ -150,19 +150,20 @@ public final class LlamaModel implements AutoCloseable {
       }
       w.put(name, data);
     }
-    return new LlamaModel(config, parent, w, trainable, DataType.FLOAT32, null, null, 0);
+    return NativeCompute.locked(() -> new LlamaModel(config, parent, w, trainable, DataType.FLOAT32, null, null, 0));
   }
 
   /** A model holding the given weights (names and sizes must match {@link #parameterShapes}). */
   public static LlamaModel fromWeights(
       ModelConfig config, Map<String, float[]> weights, NDManager parent, boolean trainable) {
-    return new LlamaModel(config, parent, weights, trainable, DataType.FLOAT32, null, null, 0);
+    return NativeCompute.locked(
+        () -> new LlamaModel(config, parent, weights, trainable, DataType.FLOAT32, null, null, 0));
   }
 
   /** As {@link #fromWeights(ModelConfig, Map, NDManager, boolean)} in another floating-point type (inference only). */
   public static LlamaModel fromWeights(
       ModelConfig config, Map<String, float[]> weights, NDManager parent, boolean trainable, DataType dtype) {
-    return new LlamaModel(config, parent, weights, trainable, dtype, null, null, 0);
+    return NativeCompute.locked(() -> new LlamaModel(config, parent, weights, trainable, dtype, null, null, 0));
   }
 
   /**
@@ -177,7 +178,8 @@ public final class LlamaModel implements AutoCloseable {
     if (lora == null) {
       throw new IllegalArgumentException("withLora needs a LoRA config");
     }
-    return new LlamaModel(config, parent, baseWeights, trainable, DataType.FLOAT32, lora, adapterWeights, seed);
+    return NativeCompute.locked(
+        () -> new LlamaModel(config, parent, baseWeights, trainable, DataType.FLOAT32, lora, adapterWeights, seed));
   }
 
   private static Map<String, float[]> initialAdapters(ModelConfig config, LoraConfig lora, long seed) {
@@ -307,6 +309,10 @@ public final class LlamaModel implements AutoCloseable {
    * {@code W + (alpha / r) B A}, which a model without adapters reproduces exactly.
    */
   public Map<String, float[]> exportWeights() {
+    return NativeCompute.locked(this::exportWeightsLocked);
+  }
+
+  private Map<String, float[]> exportWeightsLocked() {
     Map<String, float[]> out = new LinkedHashMap<>();
     try (NDManager tmp = manager.newSubManager()) {
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
@@ -329,16 +335,20 @@ public final class LlamaModel implements AutoCloseable {
 
   /** The frozen base weights, unmerged (same as {@link #exportWeights} without adapters). */
   public Map<String, float[]> exportBaseWeights() {
-    Map<String, float[]> out = new LinkedHashMap<>();
-    params.forEach((name, a) -> out.put(name, toFloats(a)));
-    return out;
+    return NativeCompute.locked(() -> {
+      Map<String, float[]> out = new LinkedHashMap<>();
+      params.forEach((name, a) -> out.put(name, toFloats(a)));
+      return out;
+    });
   }
 
   /** The adapter matrices as Java arrays (what a LoRA weight sync moves); empty without LoRA. */
   public Map<String, float[]> exportAdapters() {
-    Map<String, float[]> out = new LinkedHashMap<>();
-    adapters.forEach((name, a) -> out.put(name, toFloats(a)));
-    return out;
+    return NativeCompute.locked(() -> {
+      Map<String, float[]> out = new LinkedHashMap<>();
+      adapters.forEach((name, a) -> out.put(name, toFloats(a)));
+      return out;
+    });
   }
 
   private static float[] toFloats(NDArray a) {
@@ -364,6 +374,10 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private void overwrite(Map<String, NDArray> target, Map<String, float[]> weights, String what) {
+    NativeCompute.locked(() -> overwriteLocked(target, weights, what));
+  }
+
+  private void overwriteLocked(Map<String, NDArray> target, Map<String, float[]> weights, String what) {
     if (!weights.keySet().equals(target.keySet())) {
       List<String> missing = new ArrayList<>(target.keySet());
       missing.removeAll(weights.keySet());
@@ -540,6 +554,6 @@ public final class LlamaModel implements AutoCloseable {
 
   @Override
   public void close() {
-    manager.close();
+    NativeCompute.locked(manager::close);
   }
 }

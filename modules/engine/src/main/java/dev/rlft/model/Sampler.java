@@ -81,6 +81,11 @@ public final class Sampler {
 
   private static List<Generation> generate(
       LlamaModel model, List<int[]> prompts, SamplingParams params, Stops stops, boolean noCache, NDManager scope) {
+    return NativeCompute.locked(() -> generateLocked(model, prompts, params, stops, noCache, scope));
+  }
+
+  private static List<Generation> generateLocked(
+      LlamaModel model, List<int[]> prompts, SamplingParams params, Stops stops, boolean noCache, NDManager scope) {
     int b = prompts.size();
     if (!stops.stopStrings().isEmpty() && stops.stopStrings().size() != b) {
       throw new IllegalArgumentException(stops.stopStrings().size() + " stop-string lists for " + b + " prompts");

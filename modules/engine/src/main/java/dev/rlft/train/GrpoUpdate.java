@@ -85,6 +85,10 @@ public final class GrpoUpdate {
    *     than {@link #MAX_CONSECUTIVE_SKIPS} in a row is an error)
    */
   public Map<String, Double> step(List<Trajectory> batch, int groupSize) {
+    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize));
+  }
+
+  private Map<String, Double> stepLocked(List<Trajectory> batch, int groupSize) {
     if (batch.isEmpty() || batch.size() % groupSize != 0) {
       throw new IllegalArgumentException("batch of " + batch.size() + " is not whole groups of " + groupSize);
     }

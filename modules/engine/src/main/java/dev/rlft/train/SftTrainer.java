@@ -63,6 +63,10 @@ public final class SftTrainer {
 
   /** One optimizer step on {@code batch}; every intermediate array is freed before return. */
   public StepResult step(List<Problem> batch) {
+    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch));
+  }
+
+  private StepResult stepLocked(List<Problem> batch) {
     SequenceBatch seqs = encode(batch, tokenizer, template, model.config().maxSeqLen());
     float lr = schedule.at(optimizer.steps() + 1);
     float loss;

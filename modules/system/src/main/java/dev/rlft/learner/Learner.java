@@ -127,7 +127,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
           return this;
         })
         .onSignal(PostStop.class, s -> {
-          manager.close();
+          dev.rlft.model.NativeCompute.locked(manager::close);
           return this;
         })
         .build();

@@ -131,11 +131,11 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
         .onMessage(Generate.class, this::onGenerate)
         .onMessage(WeightsArrived.class, this::onWeights)
         .onSignal(PostStop.class, s -> {
-          manager.close();
+          dev.rlft.model.NativeCompute.locked(manager::close);
           return this;
         })
         .onSignal(PreRestart.class, s -> {
-          manager.close();
+          dev.rlft.model.NativeCompute.locked(manager::close);
           return this;
         })
         .build();
