@@ -9,6 +9,7 @@ import dev.rlft.data.Problem;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.CharTokenizer;
 import dev.rlft.model.LlamaModel;
+import dev.rlft.model.ModelConfig;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.train.AdamW;
@@ -125,66 +126,177 @@ final class BenchCommand {
     }
   }
 
-  /** KV-cached decoding against recomputing the whole prefix every step. */
+  /** KV-cached decoding against recomputing the whole prefix every step, and against eager PyTorch. */
   @Command(name = "sampler", mixinStandardHelpOptions = true,
-      description = "Tokens/s of batched sampling with the KV cache and with full recompute, and their ratio.")
+      description = "Tokens/s of batched sampling with the KV cache and with full recompute, and their ratio; with "
+          + "--torch also Debian's python3-torch running the same model, batch and threads (bench/torch_sampler.py).")
   static final class SamplerSpeed implements Callable<Integer> {
 
     @Mixin ConfigOptions options;
 
-    @Option(names = "--checkpoint", paramLabel = "DIR", description = "model to use (default: random weights, rlft.model shape)")
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+        description = "model to use: rlft checkpoint or Hugging Face folder (default: random weights, rlft.model shape)")
     Path checkpoint;
 
     @Option(names = "--batch", description = "sequences per batch (default ${DEFAULT-VALUE})") int batch = 32;
     @Option(names = "--prompt-tokens", description = "prompt length (default ${DEFAULT-VALUE})") int promptTokens = 64;
     @Option(names = "--new-tokens", description = "tokens generated per sequence (default ${DEFAULT-VALUE})") int newTokens = 64;
     @Option(names = "--repeats", description = "timed runs of each (default ${DEFAULT-VALUE})") int repeats = 3;
+    @Option(names = "--torch", description = "also run bench/torch_sampler.py with python3-torch and print rlft/torch ratios")
+    boolean torch;
+    @Option(names = "--python", description = "python with torch (default ${DEFAULT-VALUE})") String python = "/usr/bin/python3";
+    @Option(names = "--script", description = "the reference script (default ${DEFAULT-VALUE})")
+    Path script = Path.of("bench/torch_sampler.py");
 
     @Override
     public Integer call() throws Exception {
       RunSettings s = RunSettings.from(options.resolve());
       Torch.configure(s.torchThreads());
+      if (torch && !java.nio.file.Files.isRegularFile(script)) {
+        throw new IllegalArgumentException(script + ": not found (run from the repository root or give --script)");
+      }
+      int threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
       try (NDManager root = dev.rlft.model.Devices.newBaseManager()) {
-        LlamaModel model;
+        ModelConfig mc;
+        Map<String, float[]> weights;
         if (checkpoint != null) {
-          Checkpoint c = Checkpoint.load(checkpoint);
-          model = LlamaModel.fromWeights(c.model(), c.weights(), root, false);
+          dev.rlft.checkpoint.ModelSource src = dev.rlft.checkpoint.ModelSource.load(checkpoint);
+          mc = src.config();
+          weights = src.weights();
         } else {
-          model = LlamaModel.initialize(s.modelConfig(CharTokenizer.ascii().vocabSize()), s.seed(), root, false);
-        }
-        SplittableRandom rng = new SplittableRandom(s.seed());
-        List<int[]> prompts = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-          int[] p = new int[promptTokens];
-          p[0] = 1;
-          for (int t = 1; t < promptTokens; t++) {
-            p[t] = 4 + rng.nextInt(model.config().vocabSize() - 4);
+          mc = s.modelConfig(CharTokenizer.ascii().vocabSize());
+          try (LlamaModel init = LlamaModel.initialize(mc, s.seed(), root, false)) {
+            weights = init.exportWeights();
           }
-          prompts.add(p);
         }
-        // eos id -1: never stop early, so both paths generate exactly the same number of tokens
-        dev.rlft.model.SamplingParams sp = new dev.rlft.model.SamplingParams(1f, 1f, 0, newTokens, 1);
-        dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root); // warm-up
-        double cached = 0;
-        double recompute = 0;
-        for (int r = 0; r < repeats; r++) {
-          long t0 = System.nanoTime();
-          dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root);
-          cached += (System.nanoTime() - t0) / 1e9;
-          t0 = System.nanoTime();
-          dev.rlft.model.Sampler.generate(model, prompts, sp, -1, true, root);
-          recompute += (System.nanoTime() - t0) / 1e9;
+        if (promptTokens + newTokens > mc.maxSeqLen()) {
+          throw new IllegalArgumentException("--prompt-tokens + --new-tokens exceeds the model's " + mc.maxSeqLen()
+              + " positions");
         }
-        double tokens = (double) batch * newTokens * repeats;
-        System.out.printf("model %,d parameters, batch %d, prompt %d, new tokens %d, %d threads, %d repeats%n",
-            model.config().parameterCount(), batch, promptTokens, newTokens, ai.djl.pytorch.jni.JniUtils.getNumThreads(),
-            repeats);
-        System.out.printf("  KV cache:         %8.0f tokens/s%n", tokens / cached);
-        System.out.printf("  full recompute:   %8.0f tokens/s%n", tokens / recompute);
-        System.out.printf("  ratio cache / recompute: %.2fx%n", recompute / cached);
-        model.close();
+        try (LlamaModel model = LlamaModel.fromWeights(mc, weights, root, false)) {
+          List<int[]> prompts = prompts(mc.vocabSize(), s.seed());
+          // eos id -1: never stop early, so every path generates exactly the same number of tokens
+          dev.rlft.model.SamplingParams sp = new dev.rlft.model.SamplingParams(1f, 1f, 0, newTokens, 1);
+          dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root); // warm-up
+          double cached = 0;
+          double recompute = 0;
+          for (int r = 0; r < repeats; r++) {
+            long t0 = System.nanoTime();
+            dev.rlft.model.Sampler.generate(model, prompts, sp, -1, false, root);
+            cached += (System.nanoTime() - t0) / 1e9;
+            t0 = System.nanoTime();
+            dev.rlft.model.Sampler.generate(model, prompts, sp, -1, true, root);
+            recompute += (System.nanoTime() - t0) / 1e9;
+          }
+          double tokens = (double) batch * newTokens * repeats;
+          double rlftCache = tokens / cached;
+          double rlftRecompute = tokens / recompute;
+          System.out.printf("model %,d parameters, batch %d, prompt %d, new tokens %d, %d threads, %d repeats%n",
+              mc.parameterCount(), batch, promptTokens, newTokens, threads, repeats);
+          System.out.printf("  rlft KV cache:         %8.0f tokens/s%n", rlftCache);
+          System.out.printf("  rlft full recompute:   %8.0f tokens/s%n", rlftRecompute);
+          System.out.printf("  ratio cache / recompute: %.2fx%n", rlftCache / rlftRecompute);
+          if (torch) {
+            compareWithTorch(model, prompts, weights, threads, s.seed(), root, rlftCache, rlftRecompute);
+          }
+        }
       }
       return 0;
+    }
+
+    /** The benchmark's prompts: BOS, then ids uniform in [4, vocab) from SplittableRandom(seed), as the script draws them. */
+    private List<int[]> prompts(int vocab, long seed) {
+      SplittableRandom rng = new SplittableRandom(seed);
+      List<int[]> prompts = new ArrayList<>();
+      for (int i = 0; i < batch; i++) {
+        int[] p = new int[promptTokens];
+        p[0] = 1;
+        for (int t = 1; t < promptTokens; t++) {
+          p[t] = 4 + rng.nextInt(vocab - 4);
+        }
+        prompts.add(p);
+      }
+      return prompts;
+    }
+
+    private void compareWithTorch(LlamaModel model, List<int[]> prompts, Map<String, float[]> weights, int threads,
+        long seed, NDManager root, double rlftCache, double rlftRecompute) throws Exception {
+      Path dir = java.nio.file.Files.createTempDirectory("rlft-bench-model-");
+      try {
+        dev.rlft.model.HuggingFaceFolder.save(dir, model.config(), weights);
+        List<String> common = List.of(python, script.toString(), "--model", dir.toString(), "--batch",
+            Integer.toString(batch), "--prompt-tokens", Integer.toString(promptTokens), "--new-tokens",
+            Integer.toString(newTokens), "--repeats", Integer.toString(repeats), "--threads", Integer.toString(threads),
+            "--seed", Long.toString(seed));
+        List<String> check = new ArrayList<>(common);
+        check.add("--check-logits");
+        com.fasterxml.jackson.databind.JsonNode ref = runScript(check);
+        int[] first = prompts.get(0);
+        com.fasterxml.jackson.databind.JsonNode prompt = ref.path("prompt");
+        for (int i = 0; i < first.length; i++) {
+          if (prompt.path(i).asInt(-1) != first[i]) {
+            throw new IllegalStateException("the torch script built different prompts; ratios would be meaningless");
+          }
+        }
+        float[] ours;
+        try (NDManager step = root.newSubManager()) {
+          ai.djl.ndarray.NDArray logits = model.forwardCausal(LlamaModel.tokenArray(step, new int[][] {first},
+              first.length, 0));
+          ours = logits.get(new ai.djl.ndarray.index.NDIndex("0, -1, :")).toFloatArray();
+        }
+        double maxDiff = 0;
+        double scale = 0;
+        for (int i = 0; i < ours.length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(ours[i] - ref.path("logits").path(i).asDouble()));
+          scale = Math.max(scale, Math.abs(ours[i]));
+        }
+        if (maxDiff > 1e-4 * Math.max(1, scale)) {
+          throw new IllegalStateException("torch and rlft logits differ by " + maxDiff + "; ratios would be meaningless");
+        }
+        List<String> time = new ArrayList<>(common);
+        time.addAll(List.of("--mode", "both"));
+        com.fasterxml.jackson.databind.JsonNode t = runScript(time);
+        double torchCache = t.path("cache_tokens_per_s").asDouble();
+        double torchRecompute = t.path("recompute_tokens_per_s").asDouble();
+        System.out.printf("  torch %s (%s), same model (logits agree within %.1e), batch and %d threads:%n",
+            t.path("torch_version").asText(), blasName(t.path("blas")), maxDiff, t.path("threads").asInt());
+        System.out.printf("  torch KV cache:        %8.0f tokens/s%n", torchCache);
+        System.out.printf("  torch full recompute:  %8.0f tokens/s%n", torchRecompute);
+        System.out.printf("  ratio rlft / torch, KV cache:       %.2fx%n", rlftCache / torchCache);
+        System.out.printf("  ratio rlft / torch, full recompute: %.2fx%n", rlftRecompute / torchRecompute);
+      } finally {
+        try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(dir)) {
+          for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            java.nio.file.Files.deleteIfExists(p);
+          }
+        }
+      }
+    }
+
+    private static String blasName(com.fasterxml.jackson.databind.JsonNode blas) {
+      if (!blas.isArray() || blas.isEmpty()) {
+        return "BLAS unknown";
+      }
+      String first = blas.get(0).asText();
+      return first.substring(first.lastIndexOf('/') + 1);
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode runScript(List<String> command) throws Exception {
+      Process p;
+      try {
+        p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("cannot run " + command.get(0) + ": " + e.getMessage()
+            + " (install Debian's python3-torch: apt-get install -y python3-torch, or give --python)");
+      }
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int rc = p.waitFor();
+      if (rc != 0) {
+        throw new IllegalStateException(String.join(" ", command.subList(0, 2)) + " failed with exit " + rc
+            + " (is python3-torch installed? apt-get install -y python3-torch)");
+      }
+      String last = out.lines().filter(l -> !l.isBlank()).reduce((a, b) -> b).orElse("{}");
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(last);
     }
   }
 

@@ -208,4 +208,26 @@ class ArchitecturesTest {
     assertArrayEquals(p.tokenizer().encode(text), t.encode(text));
     assertEquals(p.tokenizer().eosId(), again.generation().eosIds().get(0));
   }
+
+  @Test
+  void qwen2Forward_matchesAnIndependentPyTorchImplementation() throws IOException {
+    Path dir = Path.of("src/test/resources/models/qwen2-tiny");
+    com.fasterxml.jackson.databind.JsonNode ref =
+        new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("torch_reference.json").toFile());
+    int[] prompt = new int[ref.get("prompt").size()];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = ref.get("prompt").get(i).asInt();
+    }
+    try (NDManager root = NDManager.newBaseManager();
+        LlamaModel m = HuggingFaceFolder.load(dir, root, false);
+        NDManager step = root.newSubManager()) {
+      assertEquals(ModelConfig.Architecture.QWEN2, m.config().architecture());
+      NDArray logits = m.forwardCausal(LlamaModel.tokenArray(step, new int[][] {prompt}, prompt.length, 0));
+      float[] last = logits.get(new ai.djl.ndarray.index.NDIndex("0, -1, :")).toFloatArray();
+      assertEquals(ref.get("logits").size(), last.length);
+      for (int i = 0; i < last.length; i++) {
+        assertEquals(ref.get("logits").get(i).asDouble(), last[i], 1e-4, "logit " + i);
+      }
+    }
+  }
 }
