@@ -424,6 +424,24 @@ public final class LlamaModel implements AutoCloseable {
    */
   public NDArray forward(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int cacheStart) {
     NDManager m = tokens.getManager();
+    NDArray x = hiddenStates(tokens, positions, bias, cache, cacheStart);
+    NDArray head = config.tiedEmbeddings() ? params.get("model.embed_tokens.weight") : params.get("lm_head.weight");
+    NDArray logits = linear(x, head);
+    if (dtype != DataType.FLOAT32) {
+      logits = logits.toType(DataType.FLOAT32, false);
+    }
+    if (logits.getManager() != m) {
+      throw new IllegalStateException("activation escaped the caller's manager");
+    }
+    return logits;
+  }
+
+  /**
+   * The final (normed) hidden states [B, T, dim] that the output head reads; arguments as {@link
+   * #forward}. Scalar heads (a process reward model's score, a PPO critic) read these.
+   */
+  public NDArray hiddenStates(NDArray tokens, NDArray positions, NDArray bias, KvCache cache, int cacheStart) {
+    NDManager m = tokens.getManager();
     long b = tokens.getShape().get(0);
     long t = tokens.getShape().get(1);
     int hd = config.headDim();
@@ -468,16 +486,22 @@ public final class LlamaModel implements AutoCloseable {
       NDArray act = gate.mul(gate.getNDArrayInternal().sigmoid()).mul(up);
       x = x.add(project(act, p + "mlp.down_proj"));
     }
-    x = rmsNorm(x, params.get("model.norm.weight"));
-    NDArray head = config.tiedEmbeddings() ? params.get("model.embed_tokens.weight") : params.get("lm_head.weight");
-    NDArray logits = linear(x, head);
-    if (dtype != DataType.FLOAT32) {
-      logits = logits.toType(DataType.FLOAT32, false);
+    return rmsNorm(x, params.get("model.norm.weight"));
+  }
+
+  /** Final hidden states [B, T, dim] of the full sequences, as {@link #forwardCausal}. */
+  public NDArray hiddenCausal(NDArray tokens) {
+    NDManager m = tokens.getManager();
+    long b = tokens.getShape().get(0);
+    int t = Math.toIntExact(tokens.getShape().get(1));
+    if (t > config.maxSeqLen()) {
+      throw new IllegalArgumentException("sequence length " + t + " exceeds model max " + config.maxSeqLen());
     }
-    if (logits.getManager() != m) {
-      throw new IllegalStateException("activation escaped the caller's manager");
+    long[] pos = new long[Math.toIntExact(b) * t];
+    for (int i = 0; i < pos.length; i++) {
+      pos[i] = i % t;
     }
-    return logits;
+    return hiddenStates(tokens, m.create(pos, new Shape(b, t)), causalBias(m, t), null, 0);
   }
 
   /** Logits of the full sequences, positions 0..T-1, causal mask; rows are right-padded. */
