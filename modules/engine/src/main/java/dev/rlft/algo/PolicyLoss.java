@@ -91,7 +91,8 @@ public final class PolicyLoss {
    * @param oldLogp {@code [B, T]} float32 log-probabilities under the sampling policy
    * @param refLogp {@code [B, T]} float32 reference log-probabilities; may be null when {@code
    *     beta == 0}, and is not read then
-   * @param advantages {@code [B]} float32, broadcast over each sequence's tokens
+   * @param advantages {@code [B]} float32, broadcast over each sequence's tokens, or {@code [B, T]} per-token
+   *     advantages (process supervision, PPO)
    * @param mask {@code [B, T]} float32 of 0/1
    * @return the scalar loss in {@code logp}'s manager, ready for backward, and the metrics as floats
    * @throws IllegalArgumentException on a shape or data type mismatch or a hyperparameter out of
@@ -123,7 +124,8 @@ public final class PolicyLoss {
     checkArray("logp", logp, shape);
     checkArray("oldLogp", oldLogp, shape);
     checkArray("mask", mask, shape);
-    checkArray("advantages", advantages, new Shape(shape.get(0)));
+    boolean perToken = advantages.getShape().dimension() == 2;
+    checkArray("advantages", advantages, perToken ? shape : new Shape(shape.get(0)));
     if (withKl) {
       Objects.requireNonNull(refLogp, "refLogp is required when beta > 0 (beta = " + beta + ")");
       checkArray("refLogp", refLogp, shape);
@@ -131,7 +133,7 @@ public final class PolicyLoss {
 
     NDManager scope = logp.getManager();
     NDArray old = constant(oldLogp, scope);
-    NDArray adv = constant(advantages, scope).reshape(-1, 1);
+    NDArray adv = perToken ? constant(advantages, scope) : constant(advantages, scope).reshape(-1, 1);
     NDArray msk = constant(mask, scope);
 
     NDArray ratio = logp.sub(old).clip(-KlEstimator.MAX_LOG_RATIO, KlEstimator.MAX_LOG_RATIO).exp();
@@ -139,8 +141,8 @@ public final class PolicyLoss {
     NDArray clippedTerm = ratio.clip(1f - clipLow, 1f + clipHigh).mul(adv);
     NDArray pg = unclippedTerm.minimum(clippedTerm).neg();
     NDArray klTerm = withKl ? kl.value(logp, constant(refLogp, scope)) : null;
-    NDArray perToken = withKl ? pg.add(klTerm.mul(beta)) : pg;
-    NDArray loss = aggregation.aggregate(perToken, msk);
+    NDArray tokenLoss = withKl ? pg.add(klTerm.mul(beta)) : pg;
+    NDArray loss = aggregation.aggregate(tokenLoss, msk);
 
     float policyLoss = scalar(aggregation.aggregate(pg.stopGradient(), msk));
     float klMetric = withKl ? scalar(aggregation.aggregate(klTerm.stopGradient(), msk)) : 0f;

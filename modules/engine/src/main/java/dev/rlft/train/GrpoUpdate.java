@@ -85,10 +85,30 @@ public final class GrpoUpdate {
    *     than {@link #MAX_CONSECUTIVE_SKIPS} in a row is an error)
    */
   public Map<String, Double> step(List<Trajectory> batch, int groupSize) {
-    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize));
+    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize, null));
   }
 
-  private Map<String, Double> stepLocked(List<Trajectory> batch, int groupSize) {
+  /**
+   * As {@link #step(List, int)} with per-token advantages given by the caller instead of the
+   * group-normalised scalar rewards: process-supervised GRPO, where each token's advantage is the
+   * sum of the group-normalised rewards of its step and the later ones.
+   *
+   * @param tokenAdvantages one array per trajectory, aligned with its completion tokens
+   */
+  public Map<String, Double> step(List<Trajectory> batch, int groupSize, List<float[]> tokenAdvantages) {
+    if (tokenAdvantages == null || tokenAdvantages.size() != batch.size()) {
+      throw new IllegalArgumentException("need one token-advantage array per trajectory");
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      if (tokenAdvantages.get(i).length != batch.get(i).completion().length) {
+        throw new IllegalArgumentException("trajectory " + i + " has " + batch.get(i).completion().length
+            + " completion tokens but " + tokenAdvantages.get(i).length + " advantages");
+      }
+    }
+    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize, tokenAdvantages));
+  }
+
+  private Map<String, Double> stepLocked(List<Trajectory> batch, int groupSize, List<float[]> tokenAdvantages) {
     if (batch.isEmpty() || batch.size() % groupSize != 0) {
       throw new IllegalArgumentException("batch of " + batch.size() + " is not whole groups of " + groupSize);
     }
@@ -128,7 +148,7 @@ public final class GrpoUpdate {
       NDArray tokens = sb.tokens(step, pad);
       NDArray mask = sb.mask(step);
       NDArray oldLogp = sb.alignTargets(step, old);
-      NDArray advantages = step.create(adv);
+      NDArray advantages = tokenAdvantages == null ? step.create(adv) : sb.alignTargets(step, tokenAdvantages);
       NDArray refLogp = null;
       if (config.beta() > 0) {
         refLogp = referenceLogProbs(tokens);
