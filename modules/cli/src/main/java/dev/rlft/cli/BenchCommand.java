@@ -273,12 +273,14 @@ final class BenchCommand {
       }
     }
 
+    /** The BLAS torch loaded, e.g. {@code openblas-openmp/libopenblasp-r0.3.21.so}; it decides torch's speed. */
     private static String blasName(com.fasterxml.jackson.databind.JsonNode blas) {
       if (!blas.isArray() || blas.isEmpty()) {
         return "BLAS unknown";
       }
-      String first = blas.get(0).asText();
-      return first.substring(first.lastIndexOf('/') + 1);
+      String last = blas.get(blas.size() - 1).asText();
+      Path p = Path.of(last);
+      return p.getParent() == null ? last : p.getParent().getFileName() + "/" + p.getFileName();
     }
 
     private static com.fasterxml.jackson.databind.JsonNode runScript(List<String> command) throws Exception {
