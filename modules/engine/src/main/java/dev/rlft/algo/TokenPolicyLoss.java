@@ -1,7 +1,6 @@
 package dev.rlft.algo;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.util.Objects;
 
@@ -53,7 +52,8 @@ public final class TokenPolicyLoss {
 
   /**
    * DJL version: {@link PolicyLoss#compute(NDArray, NDArray, NDArray, NDArray, NDArray, float,
-   * float, float, KlEstimator, LossAggregation)} on the one-token-per-row view, with the same
+   * float, float, KlEstimator, LossAggregation)} with {@code [B, T]} advantages and token-mean
+   * aggregation (so the plain version above is the reference for PolicyLoss's per-token path), with the same
    * gradient and memory contract: only {@code logp} may carry gradient, the others enter through
    * {@code stopGradient()}, and everything this creates lands in {@code logp}'s manager.
    *
@@ -81,17 +81,8 @@ public final class TokenPolicyLoss {
     if (refLogp != null) {
       checkShape("refLogp", refLogp, shape);
     }
-    NDManager scope = logp.getManager();
-    return PolicyLoss.compute(logp.reshape(-1, 1), flat(oldLogp, scope, 1), refLogp == null ? null
-        : flat(refLogp, scope, 1), flat(advantages, scope, 0), flat(mask, scope, 1), clipLow, clipHigh, beta, kl,
+    return PolicyLoss.compute(logp, oldLogp, refLogp, advantages, mask, clipLow, clipHigh, beta, kl,
         LossAggregation.TOKEN_MEAN);
-  }
-
-  /** A detached copy moved into {@code scope}, reshaped to {@code [B*T, 1]} (columns 1) or {@code [B*T]}. */
-  private static NDArray flat(NDArray array, NDManager scope, int columns) {
-    NDArray detached = array.stopGradient();
-    detached.attach(scope);
-    return columns == 1 ? detached.reshape(-1, 1) : detached.reshape(-1);
   }
 
   private static void checkShape(String name, NDArray array, Shape expected) {
