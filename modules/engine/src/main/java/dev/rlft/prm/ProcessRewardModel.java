@@ -35,7 +35,7 @@ import java.util.SplittableRandom;
  * <p>The PRM owns its backbone and head; {@link #close()} frees both. Native work holds {@link
  * NativeCompute}'s lock. Not thread-safe.
  */
-public final class ProcessRewardModel implements AutoCloseable {
+public final class ProcessRewardModel implements AutoCloseable, StepScorer {
 
   /** Name prefix of the scalar head's tensors in a checkpoint. */
   public static final String HEAD_PREFIX = "score.";
@@ -226,6 +226,7 @@ public final class ProcessRewardModel implements AutoCloseable {
   }
 
   /** Step scores in [0, 1], one array per solution in order (empty for a solution without steps). */
+  @Override
   public float[][] score(List<StepSolution> solutions) {
     return score(solutions, DEFAULT_BATCH_TOKENS);
   }

@@ -6,6 +6,9 @@ import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.reward.RewardWorker;
+import dev.rlft.reward.StepRewardWorker;
+import dev.rlft.steps.ProcessRewards;
+import dev.rlft.steps.StepSegmenter;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.train.Trajectory;
 import dev.rlft.wire.WireMessage;
@@ -52,6 +55,34 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private record TrainDone(Learner.Trained trained, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
 
+  private record StepsDone(long batchId, StepRewardWorker.StepsScored scored, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /**
+   * Process supervision: step scores from a PRM worker turn into per-token advantages.
+   *
+   * @param scorer the step-reward (PRM) worker
+   * @param rewards how step scores become advantages
+   * @param stopIds ids that end a completion; not decoded into its last step
+   * @param timeout how long to wait for the step scores; after it the batch trains on the accuracy
+   *     reward alone and counts as a PRM fallback ({@code prm_fallback} in the step metrics)
+   */
+  public record Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
+      java.util.Set<Integer> stopIds, Duration timeout) {}
+
+  /** A batch between generation and training in process mode. */
+  private static final class Pending {
+    final List<ProcessRewards.Prepared> prepared;
+    ScoredBatch scored;
+    float[][] stepScores;
+    boolean stepsDone;
+    String stepsFailure;
+
+    Pending(List<ProcessRewards.Prepared> prepared) {
+      this.prepared = prepared;
+    }
+  }
+
   /** GRPO loop settings. */
   public record Settings(int steps, int promptsPerStep, int groupSize, int maxStaleness, SamplingParams sampling,
       Duration generateTimeout, Duration rewardTimeout, int rewardRetries, Duration trainTimeout) {
@@ -77,6 +108,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final ActorRef<RewardWorker.Command> rewards;
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<StepReport> listener;
+  private final Process process;
+  private final StepSegmenter segmenter;
+  private final Map<Long, Pending> pending = new LinkedHashMap<>();
+  private final Map<Long, ArrayList<String>> problemTexts = new LinkedHashMap<>();
   private final Map<Long, RolloutWorker.Generated> scoring = new LinkedHashMap<>();
   private final ArrayDeque<ScoredBatch> ready = new ArrayDeque<>();
   private final LinkedHashMap<String, Integer> dropped = new LinkedHashMap<>();
@@ -91,12 +126,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private long startNanos;
 
   private record ScoredBatch(RolloutWorker.Generated generated, ArrayList<Trajectory> trajectories,
-      double rewardMean, double accuracy, String sampleText, boolean sampleCorrect) {}
+      double rewardMean, double accuracy, String sampleText, boolean sampleCorrect, ArrayList<float[]> tokenAdvantages,
+      Map<String, Double> extraMetrics) {}
 
   private Coordinator(ActorContext<Command> context, Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
-      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener) {
+      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process) {
     super(context);
+    this.process = process;
+    this.segmenter = process == null ? null : StepSegmenter.create(process.rewards().segmenter());
     if (workers.isEmpty()) {
       throw new IllegalArgumentException("at least one rollout worker is required");
     }
@@ -114,8 +152,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
       ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener) {
+    return create(settings, feed, tokenizer, template, workers, rewards, learner, startVersion, listener, null);
+  }
+
+  /** As above; with {@code process} non-null, trains on per-token process-supervised advantages. */
+  public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
+      PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
+      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process) {
     return Behaviors.setup(ctx -> new Coordinator(ctx, settings, feed, tokenizer, template, workers, rewards,
-        learner, startVersion, listener));
+        learner, startVersion, listener, process));
   }
 
   @Override
@@ -125,6 +170,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(GenerationDone.class, this::onGenerated)
         .onMessage(ScoreDone.class, this::onScored)
         .onMessage(TrainDone.class, this::onTrained)
+        .onMessage(StepsDone.class, this::onStepsDone)
         .build();
   }
 
@@ -148,10 +194,17 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       ActorRef<RolloutWorker.Command> worker = idleWorkers.remove(0);
       long batchId = nextBatchId++;
       ArrayList<RolloutWorker.PromptGroup> groups = new ArrayList<>();
+      ArrayList<String> texts = new ArrayList<>();
       for (int i = 0; i < settings.promptsPerStep(); i++) {
         Problem p = feed.next();
+        for (int j = 0; j < settings.groupSize(); j++) {
+          texts.add(p.problem());
+        }
         groups.add(new RolloutWorker.PromptGroup(nextGroupId++, p.id(), template.encode(tokenizer, p.problem()),
             p.answer(), settings.groupSize()));
+      }
+      if (process != null) {
+        problemTexts.put(batchId, texts);
       }
       inFlight++;
       long minVersion = learnerVersion;
@@ -164,6 +217,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private Behavior<Command> onGenerated(GenerationDone d) {
     idleWorkers.add(d.worker());
     if (d.failure() != null) {
+      problemTexts.remove(d.batchId());
       getContext().getLog().warn("batch {} generation failed: {}", d.batchId(), d.failure().toString());
       drop("generation failed");
       dispatch();
@@ -171,8 +225,96 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     scoring.put(d.batchId(), d.generated());
     requestScores(d.batchId(), 0);
+    if (process != null) {
+      requestStepScores(d.batchId(), d.generated());
+    }
     dispatch();
     return this;
+  }
+
+  /** Cuts every completion into steps (aligned to its tokens) and asks the PRM worker to score them. */
+  private void requestStepScores(long batchId, RolloutWorker.Generated g) {
+    List<ProcessRewards.Prepared> prepared = new ArrayList<>(g.trajectories().size());
+    ArrayList<String[]> steps = new ArrayList<>(g.trajectories().size());
+    for (Trajectory t : g.trajectories()) {
+      ProcessRewards.Prepared p = ProcessRewards.prepare(tokenizer, t.completion(), process.stopIds(), segmenter);
+      prepared.add(p);
+      steps.add(p.texts().toArray(new String[0]));
+    }
+    pending.put(batchId, new Pending(prepared));
+    ArrayList<String> problems = problemTexts.remove(batchId);
+    getContext().ask(StepRewardWorker.StepsScored.class, process.scorer(), process.timeout(),
+        ref -> new StepRewardWorker.ScoreSteps(batchId, problems, steps, ref),
+        (scored, err) -> new StepsDone(batchId, scored, err));
+  }
+
+  private Behavior<Command> onStepsDone(StepsDone d) {
+    Pending p = pending.get(d.batchId());
+    if (p == null || p.stepsDone) {
+      return this; // the batch was dropped, or this is a late reply
+    }
+    p.stepsDone = true;
+    if (d.failure() != null) {
+      p.stepsFailure = d.failure().toString();
+    } else if (d.scored().scores().length != p.prepared.size()) {
+      p.stepsFailure = "the PRM answered " + d.scored().scores().length + " score lists for " + p.prepared.size()
+          + " completions";
+    } else {
+      p.stepScores = d.scored().scores();
+    }
+    completeProcess(d.batchId());
+    return this;
+  }
+
+  /** When both the accuracy rewards and the step scores (or their failure) are in, the batch is ready. */
+  private void completeProcess(long batchId) {
+    Pending p = pending.get(batchId);
+    if (p == null || p.scored == null || !p.stepsDone) {
+      return;
+    }
+    pending.remove(batchId);
+    ScoredBatch b = p.scored;
+    Map<String, Double> extra = new LinkedHashMap<>();
+    int steps = 0;
+    long chars = 0;
+    for (ProcessRewards.Prepared prep : p.prepared) {
+      steps += prep.steps().size();
+      for (StepSegmenter.Step s : prep.steps()) {
+        chars += s.end() - s.start();
+      }
+    }
+    extra.put("steps_mean", steps / (double) p.prepared.size());
+    extra.put("step_chars_mean", steps == 0 ? 0.0 : chars / (double) steps);
+    ArrayList<float[]> tokenAdvantages = null;
+    if (p.stepScores != null) {
+      int n = b.trajectories().size();
+      boolean[] correct = new boolean[n];
+      float[] outcome = new float[n];
+      double scoreSum = 0;
+      int scored = 0;
+      for (int i = 0; i < n; i++) {
+        correct[i] = b.trajectories().get(i).correct();
+        outcome[i] = b.trajectories().get(i).reward();
+        for (float v : p.stepScores[i]) {
+          scoreSum += v;
+          scored++;
+        }
+      }
+      try {
+        tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(process.rewards(), p.prepared, p.stepScores,
+            correct, outcome, settings.groupSize()));
+        extra.put("prm_score_mean", scored == 0 ? 0.0 : scoreSum / scored);
+      } catch (IllegalArgumentException e) {
+        p.stepsFailure = e.getMessage();
+      }
+    }
+    extra.put("prm_fallback", tokenAdvantages == null ? 1.0 : 0.0);
+    if (tokenAdvantages == null) {
+      getContext().getLog().warn("batch {} trains on the accuracy reward alone: {}", batchId, p.stepsFailure);
+    }
+    ready.add(new ScoredBatch(b.generated(), b.trajectories(), b.rewardMean(), b.accuracy(), b.sampleText(),
+        b.sampleCorrect(), tokenAdvantages, extra));
+    train();
   }
 
   private void requestScores(long batchId, int attempt) {
@@ -195,6 +337,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       } else {
         getContext().getLog().error("batch {} dropped: scoring failed {} times", d.batchId(), d.attempt() + 1);
         scoring.remove(d.batchId());
+        pending.remove(d.batchId());
         drop("reward failed");
         dispatch();
       }
@@ -211,8 +354,15 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       correct += s.correct()[i] ? 1 : 0;
     }
     int n = scored.size();
-    ready.add(new ScoredBatch(g, scored, rewardSum / n, correct / (double) n, g.texts().get(0), s.correct()[0]));
-    train();
+    ScoredBatch batch = new ScoredBatch(g, scored, rewardSum / n, correct / (double) n, g.texts().get(0),
+        s.correct()[0], null, Map.of());
+    if (process != null) {
+      pending.get(d.batchId()).scored = batch;
+      completeProcess(d.batchId());
+    } else {
+      ready.add(batch);
+      train();
+    }
     return this;
   }
 
@@ -230,7 +380,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
       learnerBusy = true;
       getContext().ask(Learner.Trained.class, learner, settings.trainTimeout(),
-          ref -> new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), ref),
+          ref -> new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), b.tokenAdvantages(),
+              ref),
           TrainDone::new);
     }
   }
@@ -256,6 +407,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     LinkedHashMap<String, Double> m = new LinkedHashMap<>();
     m.put("reward", b.rewardMean());
     m.put("accuracy", b.accuracy());
+    m.putAll(b.extraMetrics());
     m.putAll(d.trained().metrics());
     m.put("gen_tokens", (double) genTokens);
     m.put("gen_tokens_per_s", genTokens / (b.generated().generateNanos() / 1e9));

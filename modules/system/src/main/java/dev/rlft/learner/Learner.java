@@ -38,8 +38,14 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   public sealed interface Command extends WireMessage {}
 
   /** Updates the policy on whole groups of scored trajectories. */
-  public record Train(long batchId, ArrayList<Trajectory> batch, int groupSize, ActorRef<Trained> replyTo)
-      implements Command {}
+  public record Train(long batchId, ArrayList<Trajectory> batch, int groupSize, ArrayList<float[]> tokenAdvantages,
+      ActorRef<Trained> replyTo) implements Command {
+
+    /** Plain GRPO: advantages from the trajectories' scalar rewards, normalised within each group. */
+    public Train(long batchId, ArrayList<Trajectory> batch, int groupSize, ActorRef<Trained> replyTo) {
+      this(batchId, batch, groupSize, null, replyTo);
+    }
+  }
 
   /**
    * Result of a {@link Train}: the version now published and the update's metrics, or an error
@@ -137,7 +143,8 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     long start = System.nanoTime();
     Map<String, Double> m;
     try {
-      m = update.step(t.batch(), t.groupSize());
+      m = t.tokenAdvantages() == null ? update.step(t.batch(), t.groupSize())
+          : update.step(t.batch(), t.groupSize(), t.tokenAdvantages());
     } catch (RuntimeException e) {
       getContext().getLog().error("update on batch {} failed", t.batchId(), e);
       t.replyTo().tell(new Trained(t.batchId(), version, new LinkedHashMap<>(), e.toString()));

@@ -41,7 +41,13 @@ public final class LocalGrpoRun {
   /** Everything the run is made of. */
   public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
-      RolloutWorker.ModelSpec rollout) {
+      RolloutWorker.ModelSpec rollout, ProcessPlan process) {
+
+    public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
+        PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
+        RolloutWorker.ModelSpec rollout) {
+      this(learner, settings, feed, tokenizer, template, reward, rolloutWorkers, rewardWorkers, rollout, null);
+    }
 
     /** A plan whose rollout workers run the learner's model shape and adapters in float32. */
     public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
@@ -58,6 +64,13 @@ public final class LocalGrpoRun {
       }
     }
   }
+
+  /**
+   * Process supervision: a step scorer (a PRM) run by a step-reward worker, and how its scores
+   * become per-token advantages.
+   */
+  public record ProcessPlan(dev.rlft.prm.StepScorer scorer, dev.rlft.steps.ProcessRewards.Config rewards,
+      java.util.Set<Integer> stopIds, Duration timeout) {}
 
   private sealed interface GuardianCommand extends NoSerializationVerificationNeeded {}
 
@@ -108,9 +121,17 @@ public final class LocalGrpoRun {
       // Not a separate actor: the coordinator sends every report before Finished, both land in this
       // mailbox in that order, so no report is still queued when the run replies and shuts down.
       ActorRef<StepReport> listener = ctx.messageAdapter(StepReport.class, StepSeen::new);
+      Coordinator.Process process = null;
+      if (plan.process() != null) {
+        // the PRM owns native tensors: its own thread, like the learner and the rollout workers
+        ActorRef<dev.rlft.reward.StepRewardWorker.Command> prm = ctx.spawn(
+            dev.rlft.reward.StepRewardWorker.create(plan.process().scorer()), "step-reward", pinned);
+        process = new Coordinator.Process(prm, plan.process().rewards(), plan.process().stopIds(),
+            plan.process().timeout());
+      }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
-          plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener),
-          "coordinator");
+          plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
+          process), "coordinator");
       return Behaviors.receive(GuardianCommand.class)
           .onMessage(Run.class, r -> {
             ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,

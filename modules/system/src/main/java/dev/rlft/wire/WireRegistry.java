@@ -70,6 +70,9 @@ public final class WireRegistry {
     kryo.register(StepReport.class, id++);
     id = 390;
     kryo.register(WeightSnapshot.Kind.class, id++);
+    id = 400;
+    kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
+    kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
   }
 
   private static Class<?> actorRefClass() {
