@@ -17,6 +17,12 @@ import dev.rlft.model.HuggingFaceFolder;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.Tokenizer;
+import dev.rlft.prm.ProcessRewardModel;
+import dev.rlft.steps.CreditAssignment;
+import dev.rlft.steps.OutcomeGate;
+import dev.rlft.steps.ProcessAdvantages;
+import dev.rlft.steps.ProcessRewards;
+import dev.rlft.steps.StepSegmenter;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.reward.RewardFunction;
 import dev.rlft.system.LocalGrpoRun;
@@ -183,18 +189,54 @@ public final class TrainPipeline {
     }
   }
 
-  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train) {
+  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train) throws IOException {
+    try (NDManager prmManager = Devices.newBaseManager()) {
+      return grpo(run, start, train, prmManager);
+    }
+  }
+
+  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train, NDManager prmManager)
+      throws IOException {
     Learner.Init init = new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(),
         s.grpo().update(), s.lora(), s.seed() + 31);
+    Config proc = config.getConfig("rlft.grpo.process");
+    ProcessRewardModel prm = null;
+    LocalGrpoRun.ProcessPlan processPlan = null;
+    if (proc.getBoolean("enabled")) {
+      if (proc.getString("prm").isEmpty()) {
+        throw new IllegalArgumentException("grpo.process.enabled needs grpo.process.prm (an rlft PRM checkpoint)");
+      }
+      prm = ProcessRewardModel.load(Path.of(proc.getString("prm")), prmManager, false);
+      ProcessRewards.Config rewards = new ProcessRewards.Config(
+          new StepSegmenter.Config("\n\n", proc.getBoolean("merge-trivial"), proc.getInt("min-chars")),
+          CreditAssignment.parse(proc.getString("credit")),
+          new CreditAssignment.Params(proc.getDouble("clip-threshold"), proc.getDouble("min-temperature"),
+              OutcomeGate.parse(proc.getString("gate"))),
+          ProcessAdvantages.Normalisation.parse(proc.getString("normalisation")),
+          new ProcessAdvantages.Weights(proc.getDouble("outcome-weight"), proc.getDouble("process-weight")),
+          s.grpo().update().advantage());
+      Set<Integer> stops = new java.util.HashSet<>(eosIds);
+      stops.add(tokenizer.eosId());
+      processPlan = new LocalGrpoRun.ProcessPlan(prm, rewards, stops, proc.getDuration("timeout"));
+      out.printf("process supervision: PRM %s, credit %s, gate %s%n", proc.getString("prm"), rewards.credit(),
+          rewards.params().gate());
+    }
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, s.grpo().loop(), new PromptFeed(train, s.seed() + 17),
         tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers(),
-        new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType));
+        new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType), processPlan);
     out.printf("GRPO: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%s%n",
         s.grpo().loop().steps(), s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(),
         s.grpo().update().schedule().peak(), s.grpo().update().beta(), s.grpo().loop().maxStaleness(),
         s.lora() != null ? String.format(", LoRA rank %d alpha %.0f on %s", s.lora().rank(), s.lora().alpha(),
             new java.util.TreeSet<>(s.lora().targets())) : "");
-    LocalGrpoRun.Result result = LocalGrpoRun.run(plan, config, r -> report(run, r));
+    LocalGrpoRun.Result result;
+    try {
+      result = LocalGrpoRun.run(plan, config, r -> report(run, r));
+    } finally {
+      if (prm != null) {
+        prm.close();
+      }
+    }
     if (result.finished().error() != null) {
       throw new IllegalStateException(result.finished().error());
     }
@@ -214,6 +256,10 @@ public final class TrainPipeline {
         r.step(), m.get("reward"), m.get("accuracy"), m.get("kl"), m.get("loss"), m.get("clip_frac"),
         m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"),
         skipped ? " | update skipped: non-finite gradient" : "");
+    if (m.containsKey("prm_fallback")) {
+      out.printf("         process | prm %.3f | steps %.2f of %.1f chars%s%n", m.getOrDefault("prm_score_mean", Double.NaN),
+          m.get("steps_mean"), m.get("step_chars_mean"), m.get("prm_fallback") > 0 ? " | PRM late: accuracy only" : "");
+    }
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());
     rec.put("weight_version", r.version());
