@@ -145,7 +145,7 @@ public final class LlamaModel implements AutoCloseable {
       } else if (!name.endsWith(".bias")) {
         double std = name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight") ? residualStd : 0.02;
         for (int i = 0; i < data.length; i++) {
-          data[i] = (float) (gaussian(rng) * std);
+          data[i] = (float) (Gaussian.next(rng) * std);
         }
       }
       w.put(name, data);
@@ -196,12 +196,6 @@ public final class LlamaModel implements AutoCloseable {
       a.put(e.getKey(), data);
     }
     return a;
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   /** Parameter names (Hugging Face naming, shared by Llama, Qwen2 and Mistral) and shapes, in a fixed order. */

@@ -108,7 +108,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
       SplittableRandom rng = new SplittableRandom(seed);
       float[] w = new float[backbone.config().dim()];
       for (int i = 0; i < w.length; i++) {
-        w[i] = (float) (0.02 * gaussian(rng));
+        w[i] = (float) (0.02 * dev.rlft.model.Gaussian.next(rng));
       }
       head.put(HEAD_WEIGHT, w);
       head.put(HEAD_BIAS, new float[1]);
@@ -383,12 +383,6 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
       throw new IllegalStateException("PRM activation escaped the caller's manager");
     }
     return logits;
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   @Override

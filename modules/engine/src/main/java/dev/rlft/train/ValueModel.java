@@ -98,7 +98,7 @@ public final class ValueModel implements AutoCloseable {
     SplittableRandom rng = new SplittableRandom(seed);
     float[] w = new float[backbone.config().dim()];
     for (int i = 0; i < w.length && headStd > 0; i++) {
-      w[i] = (float) (headStd * gaussian(rng));
+      w[i] = (float) (headStd * dev.rlft.model.Gaussian.next(rng));
     }
     Map<String, float[]> h = new LinkedHashMap<>();
     h.put(HEAD_WEIGHT, w);
@@ -182,12 +182,6 @@ public final class ValueModel implements AutoCloseable {
   /** Training mode applies the backbone's adapter dropout; off by default. */
   public void setTraining(boolean training) {
     backbone.setTraining(training);
-  }
-
-  private static double gaussian(SplittableRandom rng) {
-    double u1 = rng.nextDouble();
-    double u2 = rng.nextDouble();
-    return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
   @Override
