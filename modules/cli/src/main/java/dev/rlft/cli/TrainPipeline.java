@@ -201,12 +201,18 @@ public final class TrainPipeline {
         s.grpo().update(), s.lora(), s.seed() + 31);
     Config proc = config.getConfig("rlft.grpo.process");
     ProcessRewardModel prm = null;
+    dev.rlft.prm.StepScorer scorer = null;
     LocalGrpoRun.ProcessPlan processPlan = null;
     if (proc.getBoolean("enabled")) {
       if (proc.getString("prm").isEmpty()) {
         throw new IllegalArgumentException("grpo.process.enabled needs grpo.process.prm (an rlft PRM checkpoint)");
       }
-      prm = ProcessRewardModel.load(Path.of(proc.getString("prm")), prmManager, false);
+      if (proc.getString("prm").equals(dev.rlft.prm.LenientEquationScorer.NAME)) {
+        scorer = new dev.rlft.prm.LenientEquationScorer((float) proc.getDouble("lenient-score"));
+      } else {
+        prm = ProcessRewardModel.load(Path.of(proc.getString("prm")), prmManager, false);
+        scorer = prm;
+      }
       ProcessRewards.Config rewards = new ProcessRewards.Config(
           new StepSegmenter.Config("\n\n", proc.getBoolean("merge-trivial"), proc.getInt("min-chars")),
           CreditAssignment.parse(proc.getString("credit")),
@@ -217,7 +223,7 @@ public final class TrainPipeline {
           s.grpo().update().advantage());
       Set<Integer> stops = new java.util.HashSet<>(eosIds);
       stops.add(tokenizer.eosId());
-      processPlan = new LocalGrpoRun.ProcessPlan(prm, rewards, stops, proc.getDuration("timeout"));
+      processPlan = new LocalGrpoRun.ProcessPlan(scorer, rewards, stops, proc.getDuration("timeout"));
       out.printf("process supervision: PRM %s, credit %s, gate %s%n", proc.getString("prm"), rewards.credit(),
           rewards.params().gate());
     }
