@@ -19,6 +19,7 @@ import dev.rlft.model.ModelConfig;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.prm.ProcessRewardModel;
 import dev.rlft.steps.CreditAssignment;
+import dev.rlft.steps.HackingSentinel;
 import dev.rlft.steps.OutcomeGate;
 import dev.rlft.steps.ProcessAdvantages;
 import dev.rlft.steps.ProcessRewards;
@@ -223,7 +224,14 @@ public final class TrainPipeline {
           s.grpo().update().advantage());
       Set<Integer> stops = new java.util.HashSet<>(eosIds);
       stops.add(tokenizer.eosId());
-      processPlan = new LocalGrpoRun.ProcessPlan(scorer, rewards, stops, proc.getDuration("timeout"));
+      Config sc = proc.getConfig("sentinel");
+      HackingSentinel.Config sentinel = sc.getBoolean("enabled")
+          ? new HackingSentinel.Config(sc.getInt("window"), sc.getDouble("prm-rise"), sc.getDouble("accuracy-drop"),
+              sc.getDouble("step-length-drop"), sc.getDouble("step-count-rise"), sc.getDouble("max-kl"),
+              sc.getDouble("entropy-rise"), HackingSentinel.Action.parse(sc.getString("action")),
+              sc.getDouble("beta-factor"), CreditAssignment.parse(sc.getString("switch-to")))
+          : null;
+      processPlan = new LocalGrpoRun.ProcessPlan(scorer, rewards, stops, proc.getDuration("timeout"), sentinel);
       out.printf("process supervision: PRM %s, credit %s, gate %s%n", proc.getString("prm"), rewards.credit(),
           rewards.params().gate());
     }
@@ -263,8 +271,10 @@ public final class TrainPipeline {
         m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"),
         skipped ? " | update skipped: non-finite gradient" : "");
     if (m.containsKey("prm_fallback")) {
-      out.printf("         process | prm %.3f | steps %.2f of %.1f chars%s%n", m.getOrDefault("prm_score_mean", Double.NaN),
-          m.get("steps_mean"), m.get("step_chars_mean"), m.get("prm_fallback") > 0 ? " | PRM late: accuracy only" : "");
+      out.printf("         process | prm %.3f | steps %.2f of %.1f chars%s%s%n", m.getOrDefault("prm_score_mean", Double.NaN),
+          m.get("steps_mean"), m.get("step_chars_mean"), m.get("prm_fallback") > 0 ? " | PRM late: accuracy only" : "",
+          m.containsKey("sentinel_action") ? " | sentinel: " + HackingSentinel.Action.values()[
+              m.get("sentinel_action").intValue() - 1].name().toLowerCase() + " (see the log)" : "");
     }
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());

@@ -56,7 +56,7 @@ public final class GrpoUpdate {
   private final LlamaModel policy;
   private final LlamaModel reference;
   private final AdamW optimizer;
-  private final Config config;
+  private Config config;
   private final int pad;
 
   public GrpoUpdate(LlamaModel policy, LlamaModel reference, AdamW optimizer, Config config, int padId) {
@@ -231,5 +231,21 @@ public final class GrpoUpdate {
 
   public long steps() {
     return optimizer.steps();
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  /** Multiplies the KL weight by {@code factor} from the next update on (a reward-hacking guard). */
+  public void scaleBeta(float factor) {
+    if (!(factor >= 1) || Float.isInfinite(factor)) {
+      throw new IllegalArgumentException("beta factor must be finite and >= 1, got " + factor);
+    }
+    if (config.beta() > 0 && reference == null && policy.lora() == null) {
+      throw new IllegalStateException("no reference policy");
+    }
+    config = new Config(config.advantage(), config.clipLow(), config.clipHigh(), config.beta() * factor, config.kl(),
+        config.aggregation(), config.temperature(), config.schedule());
   }
 }

@@ -68,7 +68,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    *     reward alone and counts as a PRM fallback ({@code prm_fallback} in the step metrics)
    */
   public record Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
-      java.util.Set<Integer> stopIds, Duration timeout) {}
+      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+
+    public Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
+        java.util.Set<Integer> stopIds, Duration timeout) {
+      this(scorer, rewards, stopIds, timeout, null);
+    }
+  }
 
   /** A batch between generation and training in process mode. */
   private static final class Pending {
@@ -110,6 +116,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final ActorRef<StepReport> listener;
   private final Process process;
   private final StepSegmenter segmenter;
+  private final dev.rlft.steps.HackingSentinel sentinel;
+  private ProcessRewards.Config processRewards;
   private final Map<Long, Pending> pending = new LinkedHashMap<>();
   private final Map<Long, ArrayList<String>> problemTexts = new LinkedHashMap<>();
   private final Map<Long, RolloutWorker.Generated> scoring = new LinkedHashMap<>();
@@ -135,6 +143,9 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     super(context);
     this.process = process;
     this.segmenter = process == null ? null : StepSegmenter.create(process.rewards().segmenter());
+    this.processRewards = process == null ? null : process.rewards();
+    this.sentinel = process == null || process.sentinel() == null ? null
+        : new dev.rlft.steps.HackingSentinel(process.sentinel());
     if (workers.isEmpty()) {
       throw new IllegalArgumentException("at least one rollout worker is required");
     }
@@ -301,7 +312,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         }
       }
       try {
-        tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(process.rewards(), p.prepared, p.stepScores,
+        tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(processRewards, p.prepared, p.stepScores,
             correct, outcome, settings.groupSize()));
         extra.put("prm_score_mean", scored == 0 ? 0.0 : scoreSum / scored);
       } catch (IllegalArgumentException e) {
@@ -414,9 +425,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("weight_sync_bytes", (double) b.generated().weightBytesReceived());
     m.put("samples_per_s", trainedSamples / elapsed);
     m.put("elapsed_s", elapsed);
+    String pause = sentinel == null ? null : watch(m);
     if (listener != null) {
       listener.tell(new StepReport(trainedSteps, b.generated().batchId(), generatedWith, learnerVersion, staleness, m,
           b.sampleText(), b.sampleCorrect()));
+    }
+    if (pause != null) {
+      return finish(pause);
     }
     if (trainedSteps >= settings.steps()) {
       return finish(null);
@@ -424,6 +439,32 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     dispatch();
     train();
     return this;
+  }
+
+  /**
+   * Lets the sentinel see this step and carries out its decision; records it in the step's metrics
+   * ({@code sentinel_action}: 1 warn, 2 switch credit, 3 raise beta, 4 pause). Returns the reason
+   * when the run must pause.
+   */
+  private String watch(Map<String, Double> m) {
+    var decision = sentinel.observe(trainedSteps, m);
+    if (decision.isEmpty()) {
+      return null;
+    }
+    var d = decision.get();
+    m.put("sentinel_action", (double) (d.action().ordinal() + 1));
+    getContext().getLog().warn("reward-hacking sentinel at step {}: {} -> {}", d.step(), d.reason(), d.action());
+    switch (d.action()) {
+      case SWITCH_CREDIT -> processRewards = new ProcessRewards.Config(processRewards.segmenter(),
+          sentinel.config().switchTo(), processRewards.params(), processRewards.normalisation(),
+          processRewards.weights(), processRewards.estimator());
+      case RAISE_BETA -> learner.tell(new Learner.AdjustBeta((float) sentinel.config().betaFactor()));
+      case PAUSE -> {
+        return "paused by the reward-hacking sentinel at step " + d.step() + ": " + d.reason();
+      }
+      default -> { }
+    }
+    return null;
   }
 
   private void drop(String reason) {

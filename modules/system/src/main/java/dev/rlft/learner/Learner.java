@@ -60,6 +60,9 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   /** Reply to {@link SaveCheckpoint}; {@code error} is null on success. */
   public record Saved(String dir, long version, String error) implements WireMessage {}
 
+  /** Multiplies the KL weight beta by {@code factor} from the next update on. */
+  public record AdjustBeta(float factor) implements Command {}
+
   /** Asks for the current weights. */
   public record GetWeights(ActorRef<WeightSnapshot> replyTo) implements Command {}
 
@@ -128,6 +131,15 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     return newReceiveBuilder()
         .onMessage(Train.class, this::onTrain)
         .onMessage(SaveCheckpoint.class, this::onSave)
+        .onMessage(AdjustBeta.class, a -> {
+          try {
+            update.scaleBeta(a.factor());
+            getContext().getLog().warn("KL weight beta is now {}", update.config().beta());
+          } catch (RuntimeException e) {
+            getContext().getLog().error("cannot adjust beta: {}", e.getMessage());
+          }
+          return this;
+        })
         .onMessage(GetWeights.class, g -> {
           g.replyTo().tell(WeightSnapshot.of(version, policy.exportWeights()));
           return this;

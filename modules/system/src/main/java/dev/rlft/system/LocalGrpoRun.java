@@ -70,7 +70,13 @@ public final class LocalGrpoRun {
    * become per-token advantages.
    */
   public record ProcessPlan(dev.rlft.prm.StepScorer scorer, dev.rlft.steps.ProcessRewards.Config rewards,
-      java.util.Set<Integer> stopIds, Duration timeout) {}
+      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+
+    public ProcessPlan(dev.rlft.prm.StepScorer scorer, dev.rlft.steps.ProcessRewards.Config rewards,
+        java.util.Set<Integer> stopIds, Duration timeout) {
+      this(scorer, rewards, stopIds, timeout, null);
+    }
+  }
 
   private sealed interface GuardianCommand extends NoSerializationVerificationNeeded {}
 
@@ -127,7 +133,7 @@ public final class LocalGrpoRun {
         ActorRef<dev.rlft.reward.StepRewardWorker.Command> prm = ctx.spawn(
             dev.rlft.reward.StepRewardWorker.create(plan.process().scorer()), "step-reward", pinned);
         process = new Coordinator.Process(prm, plan.process().rewards(), plan.process().stopIds(),
-            plan.process().timeout());
+            plan.process().timeout(), plan.process().sentinel());
       }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,

@@ -73,6 +73,7 @@ public final class WireRegistry {
     id = 400;
     kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
     kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
+    kryo.register(Learner.AdjustBeta.class, id++);
   }
 
   private static Class<?> actorRefClass() {

@@ -68,6 +68,11 @@ class ProcessSupervisionTest {
   }
 
   private static List<StepReport> run(EquationScorer scorer, Duration timeout) {
+    return run(scorer, timeout, null, null);
+  }
+
+  private static List<StepReport> run(EquationScorer scorer, Duration timeout,
+      dev.rlft.steps.HackingSentinel.Config sentinel, String expectedError) {
     Coordinator.Settings settings = new Coordinator.Settings(3, 2, 2, 0,
         new SamplingParams(1f, 1f, 0, TinyPolicy.MAX_NEW_TOKENS, SEED), Duration.ofSeconds(60), Duration.ofSeconds(30),
         0, Duration.ofSeconds(60));
@@ -75,9 +80,14 @@ class ProcessSupervisionTest {
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(TinyPolicy.learnerInit(initial), settings,
         new PromptFeed(TinyPolicy.problems(SEED), SEED), TinyPolicy.TOKENIZER, PromptTemplate.PLAIN,
         new BoxedAnswerReward(), 1, 1, RolloutWorker.ModelSpec.of(TinyPolicy.MODEL),
-        new LocalGrpoRun.ProcessPlan(scorer, REWARDS, Set.of(TinyPolicy.TOKENIZER.eosId()), timeout));
+        new LocalGrpoRun.ProcessPlan(scorer, REWARDS, Set.of(TinyPolicy.TOKENIZER.eosId()), timeout, sentinel));
     List<StepReport> reports = new CopyOnWriteArrayList<>();
     LocalGrpoRun.Result result = LocalGrpoRun.run(plan, WireChecked.config(), reports::add);
+    if (expectedError != null) {
+      assertTrue(result.finished().error() != null && result.finished().error().contains(expectedError),
+          "error: " + result.finished().error());
+      return reports;
+    }
     assertNull(result.finished().error());
     assertEquals(3, result.finished().steps());
     assertTrue(result.finished().dropped().isEmpty(), "dropped: " + result.finished().dropped());
@@ -103,5 +113,15 @@ class ProcessSupervisionTest {
     for (StepReport r : reports) {
       assertEquals(1.0, r.metrics().get("prm_fallback"), "step " + r.step());
     }
+  }
+
+  @Test
+  void theSentinel_pausesTheRun_whenASignalFires() {
+    // maxKl below zero: "KL ran away" fires as soon as two windows of one step are seen
+    dev.rlft.steps.HackingSentinel.Config pauseAtOnce = new dev.rlft.steps.HackingSentinel.Config(1, 0.05, 0.05, 0.4,
+        0.5, -1.0, 1.0, dev.rlft.steps.HackingSentinel.Action.PAUSE, 2.0, CreditAssignment.MIN);
+    List<StepReport> reports = run(new EquationScorer(0), Duration.ofSeconds(30), pauseAtOnce, "paused by the");
+    assertEquals(2, reports.size(), "the run stops at the step the sentinel fires");
+    assertEquals(4.0, reports.get(1).metrics().get("sentinel_action"));
   }
 }

@@ -177,6 +177,7 @@ class WireRoundTripTest {
         Arguments.of("Learner.Saved", new Learner.Saved("/tmp/ckpt", 3, null)),
         Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
         Arguments.of("Learner.GetWeights", new Learner.GetWeights(ref())),
+        Arguments.of("Learner.AdjustBeta", new Learner.AdjustBeta(2f)),
         Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
         Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
         Arguments.of("Coordinator.Finished with error",
