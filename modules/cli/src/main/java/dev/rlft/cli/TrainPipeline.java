@@ -65,7 +65,8 @@ public final class TrainPipeline {
   /** Training problems: the embedded task unless {@code data.train} names a JSONL file. */
   public List<Problem> trainProblems() {
     if (s.trainData().isEmpty()) {
-      return ArithmeticTask.train(s.task(), s.seed()).load();
+      return dev.rlft.data.FillerSteps.insert(ArithmeticTask.train(s.task(), s.seed()).load(),
+          config.getDouble("rlft.task.filler-rate"), s.seed() + 101);
     }
     return new JsonlProblemSource(Path.of(s.trainData()), s.format(), JsonlProblemSource.UNLIMITED).load();
   }
