@@ -423,6 +423,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("gen_tokens", (double) genTokens);
     m.put("gen_tokens_per_s", genTokens / (b.generated().generateNanos() / 1e9));
     m.put("weight_sync_bytes", (double) b.generated().weightBytesReceived());
+    m.put("weight_sync_ms", b.generated().weightSyncNanos() / 1e6);
     m.put("samples_per_s", trainedSamples / elapsed);
     m.put("elapsed_s", elapsed);
     String pause = sentinel == null ? null : watch(m);

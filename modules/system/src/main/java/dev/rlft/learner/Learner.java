@@ -112,14 +112,24 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     this.version = init.startVersion();
     Map<String, float[]> full = new LinkedHashMap<>(init.lora() != null ? policy.exportBaseWeights() : policy.exportWeights());
     full.putAll(policy.exportAdapters());
-    params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, full), null));
+    params.tell(new ParameterServer.Publish(withShapes(WeightSnapshot.of(version, full)), null));
   }
 
   /** What a new version publishes: the adapters alone for a LoRA policy, else every weight. */
   private WeightSnapshot snapshot() {
-    return policy.lora() != null
+    return withShapes(policy.lora() != null
         ? WeightSnapshot.of(version, policy.exportAdapters(), WeightSnapshot.Kind.ADAPTERS)
-        : WeightSnapshot.of(version, policy.exportWeights());
+        : WeightSnapshot.of(version, policy.exportWeights()));
+  }
+
+  /** The snapshot with the policy's tensor shapes, which the weight-sync manifest carries. */
+  private WeightSnapshot withShapes(WeightSnapshot s) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    LlamaModel.parameterShapes(policy.config()).forEach((name, shape) -> shapes.put(name, shape.getShape()));
+    if (policy.lora() != null) {
+      LlamaModel.adapterShapes(policy.config(), policy.lora()).forEach((name, shape) -> shapes.put(name, shape.getShape()));
+    }
+    return s.withShapes(shapes);
   }
 
   public static Behavior<Command> create(Init init, ActorRef<ParameterServer.Command> params) {

@@ -7,6 +7,9 @@ import dev.rlft.coordinator.StepReport;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightManifest;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.reward.RewardWorker;
 import dev.rlft.rollout.RolloutWorker;
@@ -74,6 +77,23 @@ public final class WireRegistry {
     kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
     kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
     kryo.register(Learner.AdjustBeta.class, id++);
+    id = 600; // weight sync: manifest, chunks, credit (dev.rlft.params)
+    kryo.register(byte[].class, id++);
+    kryo.register(long[][].class, id++);
+    kryo.register(WeightManifest.class, id++);
+    kryo.register(WeightManifest.TensorEntry.class, id++);
+    kryo.register(WeightManifest.TensorEntry[].class, id++);
+    kryo.register(WeightReceiver.Offer.class, id++);
+    kryo.register(WeightReceiver.Chunk.class, id++);
+    kryo.register(WeightSender.Request.class, id++);
+    kryo.register(WeightSender.Credit.class, id++);
+    kryo.register(WeightSender.Resend.class, id++);
+    kryo.register(WeightSender.Complete.class, id++);
+    kryo.register(ParameterServer.Subscribe.class, id++);
+    kryo.register(ParameterServer.WatchSync.class, id++);
+    kryo.register(ParameterServer.GetSubscribers.class, id++);
+    kryo.register(ParameterServer.Subscribers.class, id++);
+    kryo.register(ParameterServer.VersionSynced.class, id++);
   }
 
   private static Class<?> actorRefClass() {

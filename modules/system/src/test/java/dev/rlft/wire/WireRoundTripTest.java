@@ -18,6 +18,10 @@ import dev.rlft.coordinator.StepReport;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightCodec;
+import dev.rlft.params.WeightManifest;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.reward.RewardWorker;
 import dev.rlft.rollout.RolloutWorker;
@@ -120,6 +124,12 @@ class WireRoundTripTest {
     withNull.add(null);
     withNull.add("x");
     SamplingParams sampling = new SamplingParams(0.7f, 0.9f, 5, 24, -42L);
+    WeightManifest.TensorEntry[] entries = {
+        new WeightManifest.TensorEntry("model.norm.weight", WeightManifest.F32, new long[] {3}, 12, -5L),
+        new WeightManifest.TensorEntry("empty", WeightManifest.F32, new long[] {0, 4}, 0, 0L),
+        new WeightManifest.TensorEntry("lm_head.weight", WeightManifest.F32, new long[] {2, 3}, 24, Long.MIN_VALUE)};
+    WeightManifest manifest = new WeightManifest(5, WeightSnapshot.Kind.ADAPTERS, 16, entries,
+        new int[] {1, -1, 7}, WeightCodec.versionDigest(entries));
     ArrayList<RolloutWorker.PromptGroup> groups = arrayList(List.of(
         new RolloutWorker.PromptGroup(3, "arith-train-000003", new int[] {1, 5, 6}, "12", 2),
         new RolloutWorker.PromptGroup(4, "arith-train-000004", new int[] {1}, "0", 1)));
@@ -160,7 +170,7 @@ class WireRoundTripTest {
         Arguments.of("RolloutWorker.PromptGroup", groups.get(0)),
         Arguments.of("RolloutWorker.Generate", new RolloutWorker.Generate(11, groups, sampling, 2, ref())),
         Arguments.of("RolloutWorker.Generated", new RolloutWorker.Generated(11, 2, trajectories,
-            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0", 4096L)),
+            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0", 4096L, 7_000_000L)),
         Arguments.of("RewardWorker.Score", new RewardWorker.Score(11, 2, texts, answers, ref())),
         Arguments.of("RewardWorker.Scored", new RewardWorker.Scored(11, 2, new float[] {1f, 0f, 0f},
             new boolean[] {true, false, false}, new String[] {"9", null, ""}, "reward")),
@@ -182,7 +192,28 @@ class WireRoundTripTest {
         Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
         Arguments.of("Coordinator.Finished with error",
             new Coordinator.Finished(0, 0, 0, 0.0, new LinkedHashMap<>(), "learner failed")),
-        Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)));
+        Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)),
+        Arguments.of("byte[]", new byte[] {0, -1, Byte.MAX_VALUE, Byte.MIN_VALUE}),
+        Arguments.of("long[][]", new long[][] {{4, 8}, {}, {3}}),
+        Arguments.of("WeightSnapshot with shapes", new WeightSnapshot(2, new String[] {"w", "b"},
+            new float[][] {{1f, 2f, 3f, 4f, 5f, 6f}, {}}, WeightSnapshot.Kind.FULL, new long[][] {{2, 3}, {0}})),
+        Arguments.of("WeightManifest", manifest),
+        Arguments.of("WeightManifest.TensorEntry", manifest.tensors()[0]),
+        Arguments.of("WeightManifest.TensorEntry[]", manifest.tensors()),
+        Arguments.of("WeightReceiver.Offer", new WeightReceiver.Offer(manifest, ref())),
+        Arguments.of("WeightReceiver.Chunk", new WeightReceiver.Chunk(3, 0, 1, new byte[] {1, 2, 3, 4})),
+        Arguments.of("WeightReceiver.Chunk empty", new WeightReceiver.Chunk(3, 0, 1, new byte[0])),
+        Arguments.of("WeightSender.Request", new WeightSender.Request(5, 2, new int[] {0, 2}, 16)),
+        Arguments.of("WeightSender.Credit", new WeightSender.Credit(2, 12, 28)),
+        Arguments.of("WeightSender.Resend", new WeightSender.Resend(2, new int[] {3, 9})),
+        Arguments.of("WeightSender.Complete", new WeightSender.Complete(5, true, null)),
+        Arguments.of("WeightSender.Complete failed", new WeightSender.Complete(5, false, "version digest mismatch")),
+        Arguments.of("ParameterServer.Subscribe", new ParameterServer.Subscribe(ref(), -1)),
+        Arguments.of("ParameterServer.WatchSync", new ParameterServer.WatchSync(ref())),
+        Arguments.of("ParameterServer.GetSubscribers", new ParameterServer.GetSubscribers(ref())),
+        Arguments.of("ParameterServer.Subscribers", new ParameterServer.Subscribers(3)),
+        Arguments.of("ParameterServer.VersionSynced",
+            new ParameterServer.VersionSynced(5, 2, 1, 0, 1L << 33, 4096, 3, 16, 1_000_000L, 2_000_000_000L)));
   }
 
   @ParameterizedTest(name = "{0}")
