@@ -2,15 +2,19 @@ package dev.rlft.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.ByteBufferInput;
+import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
@@ -18,12 +22,22 @@ import org.apache.pekko.serialization.JSerializer;
  * the classes listed in {@link WireRegistry} (under fixed ids) can cross the wire, and actor
  * references travel as their serialized path.
  */
-public final class KryoSerializer extends JSerializer {
+public final class KryoSerializer extends JSerializer implements ByteBufferSerializer {
 
   /** Serializer id in Pekko's configuration; fixed forever. */
   public static final int ID = 730_001;
 
+  /** Output buffers that grew past this are not kept for reuse. */
+  private static final int MAX_POOLED_OUTPUT = 4 << 20;
+
   private final Pool<Kryo> pool;
+  /** Reused outputs: a weight chunk is written without growing a fresh buffer from 4 KiB each time. */
+  private final Pool<Output> outputs = new Pool<>(true, false, 16) {
+    @Override
+    protected Output create() {
+      return new Output(4096, -1);
+    }
+  };
 
   public KryoSerializer(ExtendedActorSystem system) {
     ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
@@ -52,11 +66,16 @@ public final class KryoSerializer extends JSerializer {
   @Override
   public byte[] toBinary(Object o) {
     Kryo kryo = pool.obtain();
-    try (Output out = new Output(4096, -1)) {
+    Output out = outputs.obtain();
+    try {
+      out.reset();
       kryo.writeClassAndObject(out, o);
       return out.toBytes();
     } finally {
       pool.free(kryo);
+      if (out.getBuffer().length <= MAX_POOLED_OUTPUT) {
+        outputs.free(out);
+      }
     }
   }
 
@@ -65,6 +84,32 @@ public final class KryoSerializer extends JSerializer {
     Kryo kryo = pool.obtain();
     try (Input in = new Input(bytes)) {
       return kryo.readClassAndObject(in);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  /**
+   * Artery's path: writes straight into the frame's buffer, sparing a copy of every payload (weight
+   * chunks are most of the bytes a cluster moves). A message larger than the buffer fails to
+   * serialize, and Artery drops it with an error naming the frame size.
+   */
+  @Override
+  public void toBinary(Object o, ByteBuffer buf) {
+    Kryo kryo = pool.obtain();
+    try {
+      ByteBufferOutput out = new ByteBufferOutput(buf, buf.limit());
+      kryo.writeClassAndObject(out, o);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  @Override
+  public Object fromBinary(ByteBuffer buf, String manifest) {
+    Kryo kryo = pool.obtain();
+    try {
+      return kryo.readClassAndObject(new ByteBufferInput(buf));
     } finally {
       pool.free(kryo);
     }

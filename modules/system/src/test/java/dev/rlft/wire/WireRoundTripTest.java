@@ -1,5 +1,6 @@
 package dev.rlft.wire;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -222,6 +223,29 @@ class WireRoundTripTest {
     Object back = kryo.fromBinary(kryo.toBinary(sample));
 
     assertDeepEquals(sample, back, name);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samples")
+  void toBinaryByteBuffer_registeredSample_roundTripsAsArteryUsesIt(String name, Object sample) {
+    java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocateDirect(64 * 1024);
+    frame.position(17); // Artery writes its header first
+
+    kryo.toBinary(sample, frame);
+    frame.flip().position(17);
+    Object back = kryo.fromBinary(frame, "");
+
+    assertDeepEquals(sample, back, name);
+    assertEquals(frame.limit(), frame.position(), name + ": every byte read back");
+    assertArrayEquals(kryo.toBinary(sample), kryo.toBinary(back), name + ": the byte[] path writes the same bytes");
+  }
+
+  @Test
+  void toBinaryByteBuffer_messageLargerThanTheFrame_throws() {
+    java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocateDirect(1024);
+    WeightReceiver.Chunk big = new WeightReceiver.Chunk(1, 0, 0, new byte[4096]);
+
+    assertThrows(RuntimeException.class, () -> kryo.toBinary(big, frame));
   }
 
   @ParameterizedTest(name = "{0}")
