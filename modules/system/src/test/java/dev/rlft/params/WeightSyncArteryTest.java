@@ -31,6 +31,8 @@ class WeightSyncArteryTest {
           pekko.remote.artery.transport = tcp
           pekko.remote.artery.canonical.hostname = 127.0.0.1
           pekko.remote.artery.canonical.port = 0
+          pekko.remote.warn-about-direct-use = off
+          pekko.remote.use-unsafe-remote-features-outside-cluster = on
           pekko.loglevel = WARNING
           """).withFallback(ConfigFactory.load());
 
