@@ -91,9 +91,11 @@ final class WeightSyncBench implements Callable<Integer> {
     Files.writeString(childConfig, shared.root().render(ConfigRenderOptions.concise().setJson(false)));
     long maxHeap = Runtime.getRuntime().maxMemory();
     System.out.printf("weight sync over Artery (tcp, loopback) vs raw TCP: chunk %d KiB, window %d, credit every %d;"
-            + " frame %s; driver -Xmx%dm, receivers -Xmx%s, %d cores%n", sync.chunkBytes() / 1024, sync.window(),
-        sync.creditBatch(), config.getString("pekko.remote.artery.advanced.maximum-frame-size"), maxHeap >> 20,
-        receiverHeap, Runtime.getRuntime().availableProcessors());
+            + " frames %s, large %s to %s; driver -Xmx%dm, receivers -Xmx%s, %d cores%n", sync.chunkBytes() / 1024,
+        sync.window(), sync.creditBatch(), config.getString("pekko.remote.artery.advanced.maximum-frame-size"),
+        config.getString("pekko.remote.artery.advanced.maximum-large-frame-size"),
+        config.getStringList("pekko.remote.artery.large-message-destinations"), maxHeap >> 20, receiverHeap,
+        Runtime.getRuntime().availableProcessors());
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "training", config);
     List<String[]> rows = new ArrayList<>();
     try {
@@ -160,6 +162,7 @@ final class WeightSyncBench implements Callable<Integer> {
         double artery = 0;
         double raw = 0;
         double seconds = 0;
+        long chunks = 0;
         for (int rep = 0; rep < repeats; rep++) {
           Map<String, float[]> weights = weights(version, shape);
           raw += rawTcp(running, weights, bytes);
@@ -171,6 +174,7 @@ final class WeightSyncBench implements Callable<Integer> {
             r.awaitReady(version);
           }
           seconds += secs;
+          chunks += s.chunks();
           artery += (double) s.bytes() / secs;
           version++;
         }
@@ -179,8 +183,8 @@ final class WeightSyncBench implements Callable<Integer> {
         rows.add(new String[] {label, Integer.toString(count), String.format("%.0f", artery / 1e6),
             String.format("%.0f", raw / 1e6), String.format("%.2f", artery / raw),
             String.format("%.3f", seconds / repeats)});
-        System.out.printf("%s to %d receiver(s): artery %.0f MB/s, raw TCP %.0f MB/s, ratio %.2f%n", label, count,
-            artery / 1e6, raw / 1e6, artery / raw);
+        System.out.printf("%s to %d receiver(s): artery %.0f MB/s, raw TCP %.0f MB/s, ratio %.2f (%d chunks per"
+            + " receiver)%n", label, count, artery / 1e6, raw / 1e6, artery / raw, chunks / repeats / count);
       }
     } finally {
       for (Receiver r : running) {

@@ -115,13 +115,23 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     }
   }
 
+  /** The whole state a receiver must hold at a version, in order. */
+  private record Target(long version, WeightSnapshot.Kind kind, List<String> names, List<float[]> data,
+      List<long[]> shapes) {}
+
+  /** A receiver's sender session and the chunk size its frames allow. */
+  private record Session(ActorRef<WeightSender.Command> ref, int chunkBytes) {}
+
   private final WeightSyncSettings settings;
+  private final ArteryFrames frames;
   private WeightSnapshot latest;
   /** The last full snapshot; adapter-only snapshots apply on top of it. */
   private WeightSnapshot base;
-  private PreparedVersion prepared;
+  private Target target;
+  /** The latest version prepared for each chunk size in use. */
+  private Map<Integer, PreparedVersion> prepared = new HashMap<>();
   private final List<GetWeights> waiting = new ArrayList<>();
-  private final Map<ActorRef<WeightReceiver.Command>, ActorRef<WeightSender.Command>> sessions = new HashMap<>();
+  private final Map<ActorRef<WeightReceiver.Command>, Session> sessions = new HashMap<>();
   private final Map<Long, SyncRecord> syncing = new LinkedHashMap<>();
   private final List<ActorRef<VersionSynced>> listeners = new ArrayList<>();
   private final ActorRef<WeightSender.Report> reports;
@@ -130,6 +140,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   private ParameterServer(ActorContext<Command> context, WeightSyncSettings settings) {
     super(context);
     this.settings = settings;
+    this.frames = ArteryFrames.of(context.getSystem().settings().config());
     this.reports = context.messageAdapter(WeightSender.Report.class, SessionReport::new);
   }
 
@@ -170,9 +181,13 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     } else if (p.snapshot().kind() == WeightSnapshot.Kind.ADAPTERS && base == null) {
       getContext().getLog().error("ignoring adapter-only version {}: no full snapshot to apply it to", v);
     } else {
-      PreparedVersion next;
+      Map<Integer, PreparedVersion> next = new HashMap<>();
+      Target t = target(p.snapshot());
       try {
-        next = prepare(p.snapshot());
+        prepare(t, settings.chunkBytes(), next);
+        for (Session session : sessions.values()) {
+          prepare(t, session.chunkBytes(), next);
+        }
       } catch (IllegalArgumentException e) {
         getContext().getLog().error("ignoring version {}: {}", v, e.getMessage());
         if (p.replyTo() != null) {
@@ -184,9 +199,9 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
       if (latest.kind() == WeightSnapshot.Kind.FULL) {
         base = latest;
       }
+      target = t;
       prepared = next;
-      getContext().getLog().debug("weights version {} ({} bytes, {} chunks)", v, latest.bytes(),
-          prepared.manifest.chunkCount());
+      getContext().getLog().debug("weights version {}: {} bytes", v, latest.bytes());
       List<GetWeights> ready = new ArrayList<>();
       waiting.removeIf(w -> {
         if (w.minVersion() <= latest.version()) {
@@ -196,10 +211,10 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return false;
       });
       ready.forEach(this::answer);
-      SyncRecord record = new SyncRecord(v, prepared.prepareNanos);
+      SyncRecord record = new SyncRecord(v, prepared.values().stream().mapToLong(x -> x.prepareNanos).sum());
       syncing.put(v, record);
       record.pending.addAll(sessions.keySet());
-      sessions.values().forEach(s -> s.tell(new WeightSender.Send(prepared)));
+      sessions.values().forEach(s -> s.ref().tell(new WeightSender.Send(prepared.get(s.chunkBytes()))));
       closeIfDone(record);
     }
     if (p.replyTo() != null) {
@@ -208,8 +223,19 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     return this;
   }
 
+  /** Prepares {@code t} in chunks of {@code chunkBytes} unless {@code into} has it, reusing the previous version's checks. */
+  private PreparedVersion prepare(Target t, int chunkBytes, Map<Integer, PreparedVersion> into) {
+    PreparedVersion done = into.get(chunkBytes);
+    if (done == null) {
+      done = PreparedVersion.prepare(t.version(), t.kind(), t.names(), t.data(), t.shapes(), chunkBytes,
+          prepared.get(chunkBytes));
+      into.put(chunkBytes, done);
+    }
+    return done;
+  }
+
   /** The whole state a receiver must hold at this version: the snapshot, or for adapters the base overlaid with them. */
-  private PreparedVersion prepare(WeightSnapshot s) {
+  private Target target(WeightSnapshot s) {
     List<String> names = new ArrayList<>();
     List<float[]> data = new ArrayList<>();
     List<long[]> shapes = new ArrayList<>();
@@ -238,26 +264,33 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         shapes.add(s.shape(i));
       }
     }
-    return PreparedVersion.prepare(s.version(), s.kind(), names, data, shapes, settings.chunkBytes(), prepared);
+    return new Target(s.version(), s.kind(), names, data, shapes);
   }
 
   private Behavior<Command> onSubscribe(Subscribe s) {
-    ActorRef<WeightSender.Command> session = sessions.get(s.receiver());
+    Session session = sessions.get(s.receiver());
     if (session == null) {
-      session = getContext().spawn(WeightSender.create(s.receiver(), settings, reports),
+      int chunk = frames.chunkFor(s.receiver().path(), settings.chunkBytes());
+      if (chunk < settings.chunkBytes()) {
+        getContext().getLog().info("weight receiver {} gets chunks of {} bytes, not {}: Artery's frame for its path "
+            + "is smaller (make it a large-message destination for bigger chunks)", s.receiver().path(), chunk,
+            settings.chunkBytes());
+      }
+      ActorRef<WeightSender.Command> ref = getContext().spawn(WeightSender.create(s.receiver(), settings, reports),
           "sender-" + (++sessionCount));
-      getContext().watchWith(session, new SessionEnded(s.receiver()));
+      getContext().watchWith(ref, new SessionEnded(s.receiver()));
+      session = new Session(ref, chunk);
       sessions.put(s.receiver(), session);
       getContext().getLog().debug("weight receiver {} subscribed at version {}", s.receiver().path(), s.haveVersion());
-      if (prepared != null) {
-        SyncRecord record = syncing.get(prepared.version());
+      if (target != null) {
+        SyncRecord record = syncing.get(target.version());
         if (record != null) {
           record.pending.add(s.receiver());
         }
-        session.tell(new WeightSender.Send(prepared));
+        session.ref().tell(new WeightSender.Send(prepare(target, chunk, prepared)));
       }
     } else {
-      session.tell(new WeightSender.Resubscribed(s.haveVersion()));
+      session.ref().tell(new WeightSender.Resubscribed(s.haveVersion()));
     }
     return this;
   }

@@ -160,11 +160,40 @@ class WeightManifestTest {
   }
 
   @Test
-  void settings_reference_parseWithChunksUnderArterysDefaultFrame() {
-    WeightSyncSettings s = WeightSyncSettings.fromConfig(com.typesafe.config.ConfigFactory.load());
+  void settings_reference_fitArterysLargeFramesForRolloutWorkersReceivers() {
+    com.typesafe.config.Config config = com.typesafe.config.ConfigFactory.load();
+    WeightSyncSettings s = WeightSyncSettings.fromConfig(config);
+    ArteryFrames frames = ArteryFrames.of(config);
 
-    assertTrue(s.chunkBytes() < 256 * 1024 - 1024, "default chunk must fit Artery's default 256 KiB frame");
     assertTrue(s.creditBatch() <= s.window());
+    assertEquals(s.chunkBytes(), frames.chunkFor(remote("/user/rollout-0/weights"), s.chunkBytes()),
+        "a rollout worker's receiver is a large-message destination");
+    assertTrue(frames.isLarge(remote("/user/workers/rollout-1/weights")));
+  }
+
+  private static org.apache.pekko.actor.ActorPath remote(String path) {
+    return org.apache.pekko.actor.ActorPaths.fromString("pekko://rollout@127.0.0.1:2552" + path);
+  }
+
+  @Test
+  void chunkFor_receiverOnTheOrdinaryStream_getsChunksThatFitItsFrame() {
+    ArteryFrames frames = ArteryFrames.of(com.typesafe.config.ConfigFactory.parseString(
+        "pekko.remote.artery.advanced.maximum-frame-size = 256 KiB\n"
+            + "pekko.remote.artery.advanced.maximum-large-frame-size = 2 MiB\n"
+            + "pekko.remote.artery.large-message-destinations = [\"/user/*/weights\"]\n"));
+
+    int ordinary = frames.chunkFor(remote("/user/weights-1"), 1 << 20);
+    int nested = frames.chunkFor(remote("/user/a/b/weights"), 1 << 20);
+    int large = frames.chunkFor(remote("/user/rollout-3/weights"), 1 << 20);
+    int local = frames.chunkFor(org.apache.pekko.actor.ActorPaths.fromString("pekko://rollout/user/weights-1"),
+        1 << 20);
+    int small = frames.chunkFor(remote("/user/weights-1"), 64 * 1024);
+
+    assertEquals(256 * 1024 - 16 * 1024, ordinary);
+    assertEquals(ordinary, nested, "* matches exactly one segment");
+    assertEquals(1 << 20, large);
+    assertEquals(1 << 20, local, "no frames in this JVM");
+    assertEquals(64 * 1024, small, "a chunk that fits is left alone");
   }
 
   @Test

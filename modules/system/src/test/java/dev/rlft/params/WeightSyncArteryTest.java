@@ -98,6 +98,8 @@ class WeightSyncArteryTest {
     assertEquals(2 * bytes, first.bytes());
     assertTrue(first.maxInFlight() <= settings.window(), "in flight " + first.maxInFlight() + " > window");
     assertTrue(first.maxInFlight() > 1, "the window was never used: stop-and-wait");
+    // /user/weights-N is not a large-message destination: chunks were cut to fit the 256 KiB frame
+    assertTrue(first.chunks() >= 2 * bytes / (256 * 1024), "chunks too big for Artery's frame: " + first.chunks());
 
     // version 1 changes one tensor: only it crosses the wire
     Map<String, float[]> v1 = new LinkedHashMap<>(v0);
