@@ -61,7 +61,7 @@ final class WeightSyncBench implements Callable<Integer> {
   List<Integer> receivers = List.of(1, 3);
 
   @Option(names = "--repeats", description = "timed versions per size and receiver count (default ${DEFAULT-VALUE})")
-  int repeats = 2;
+  int repeats = 3;
 
   @Option(names = "--receiver-heap", description = "-Xmx of each receiver JVM (default ${DEFAULT-VALUE})")
   String receiverHeap = "2g";
@@ -150,14 +150,19 @@ final class WeightSyncBench implements Callable<Integer> {
           joined.add(r);
         }
         awaitSubscribers(system, server, count);
-        if (version == 0) {
-          // warm-up: connections, JIT, the receivers' first allocation
+        if (version > 0) {
+          for (Receiver r : joined) {
+            r.awaitReady(version - 1); // a late joiner gets the current version first
+          }
+        }
+        // warm-up, untimed: connections, JIT on both sides, the receivers' first allocations
+        long warm = Math.max(1, Math.min(10, (256L << 20) / bytes));
+        for (int i = 0; i < warm; i++, version++) {
           publish(server, version, shape);
           awaitSynced(synced, version, count);
-          version++;
-        }
-        for (Receiver r : joined) {
-          r.awaitReady(version - 1); // a late joiner gets the current version first
+          for (Receiver r : running) {
+            r.awaitReady(version);
+          }
         }
         double artery = 0;
         double raw = 0;
