@@ -101,20 +101,28 @@ final class WeightSyncBench implements Callable<Integer> {
     try {
       for (String size : sizes) {
         long bytes = ConfigFactory.parseString("s = " + size).getBytes("s");
-        rows.addAll(runSize(system, size, bytes, childConfig));
+        List<String[]> sized = runSize(system, size, bytes, childConfig);
+        double local = inJvm(system, size, bytes);
+        System.out.printf("%s in one JVM, no Artery (protocol alone, 1 receiver): %.0f MB/s%n", size, local / 1e6);
+        for (String[] r : sized) {
+          String[] withLocal = java.util.Arrays.copyOf(r, r.length + 1);
+          withLocal[r.length] = r[1].equals("1") ? String.format("%.0f", local / 1e6) : "";
+          rows.add(withLocal);
+        }
       }
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       Files.deleteIfExists(childConfig);
     }
-    System.out.printf("%n%-8s %9s %14s %14s %7s %12s%n", "size", "receivers", "artery MB/s", "raw TCP MB/s",
-        "ratio", "sync s");
+    System.out.printf("%n%-8s %9s %14s %14s %7s %12s %14s%n", "size", "receivers", "artery MB/s", "raw TCP MB/s",
+        "ratio", "sync s", "in-JVM MB/s");
     for (String[] r : rows) {
-      System.out.printf("%-8s %9s %14s %14s %7s %12s%n", (Object[]) r);
+      System.out.printf("%-8s %9s %14s %14s %7s %12s %14s%n", (Object[]) r);
     }
     System.out.println("MB/s: bytes delivered to all receivers (10^6 bytes) per second, mean of the timed runs;"
-        + " sync s: publish until every receiver verified the version, chunk checksums included.");
+        + " sync s: publish until every receiver verified the version, chunk checksums included;"
+        + " in-JVM: the same protocol to a receiver in the driver's JVM, no Artery.");
     return 0;
   }
 
@@ -198,6 +206,47 @@ final class WeightSyncBench implements Callable<Integer> {
       holder.tell("stop");
     }
     return rows;
+  }
+
+  /** Bytes per second of the protocol alone: parameter server and one receiver in this JVM, no Artery, no copies to the wire. */
+  private double inJvm(ActorSystem<Void> system, String label, long bytes) throws Exception {
+    String id = "local-" + label.replaceAll("[^A-Za-z0-9]", "");
+    BlockingQueue<ParameterServer.VersionSynced> synced = new LinkedBlockingQueue<>();
+    java.util.concurrent.CompletableFuture<ActorRef<ParameterServer.Command>> made =
+        new java.util.concurrent.CompletableFuture<>();
+    ActorRef<String> holder = system.systemActorOf(Behaviors.<String>setup(ctx -> {
+      ActorRef<ParameterServer.Command> server = ctx.spawn(ParameterServer.create(), "params");
+      server.tell(new ParameterServer.WatchSync(ctx.spawn(Behaviors.<ParameterServer.VersionSynced>receiveMessage(v -> {
+        synced.add(v);
+        return Behaviors.same();
+      }), "synced")));
+      ctx.spawn(WeightReceiver.create(server, ctx.spawn(Behaviors.<WeightReceiver.Ready>receiveMessage(
+          r -> Behaviors.same()), "owner")), "weights");
+      made.complete(server);
+      return Behaviors.receiveMessage(stop -> Behaviors.stopped());
+    }), id, Props.empty());
+    try {
+      ActorRef<ParameterServer.Command> server = made.get(30, TimeUnit.SECONDS);
+      awaitSubscribers(system, server, 1);
+      int[] shape = tensorSizes(bytes);
+      long warm = Math.max(1, Math.min(10, (256L << 20) / bytes));
+      long version = 0;
+      for (; version < warm; version++) {
+        publish(server, version, shape);
+        awaitSynced(synced, version, 1);
+      }
+      double rate = 0;
+      for (int rep = 0; rep < repeats; rep++, version++) {
+        Map<String, float[]> weights = weights(version, shape);
+        long t0 = System.nanoTime();
+        server.tell(new ParameterServer.Publish(WeightSnapshot.of(version, weights), null));
+        ParameterServer.VersionSynced s = awaitSynced(synced, version, 1);
+        rate += s.bytes() / ((System.nanoTime() - t0) / 1e9);
+      }
+      return rate / repeats;
+    } finally {
+      holder.tell("stop");
+    }
   }
 
   /** Tensor sizes in values: sixteen equal tensors (at most 64 MiB each) plus two small norms, summing to {@code bytes}. */
