@@ -1,5 +1,6 @@
 package dev.rlft.steps;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,5 +47,71 @@ class ProcessRewardsTest {
     assertTrue(adv.get(0)[0] > adv.get(1)[0], "the right, well-scored completion is favoured");
     assertThrows(IllegalArgumentException.class, () -> ProcessRewards.tokenAdvantages(config, List.of(good, empty),
         new float[][] {{0.9f}, {}}, new boolean[] {true, false}, new float[] {1f, 0f}, 2));
+  }
+
+  private static ProcessRewards.Config ppoConfig(CreditAssignment credit, OutcomeGate gate, double outcome,
+      double process) {
+    return new ProcessRewards.Config(new StepSegmenter.Config("\n\n", false, 0), credit,
+        new CreditAssignment.Params(0.5, 0.0, gate), ProcessAdvantages.Normalisation.RETURNS,
+        new ProcessAdvantages.Weights(outcome, process), AdvantageEstimator.GRPO);
+  }
+
+  @Test
+  void tokenRewards_stepRewardsOnEachStepsLastToken_outcomeOnTheStopToken_nothingElse() {
+    StepSegmenter seg = StepSegmenter.create(new StepSegmenter.Config("\n\n", false, 0));
+    String text = "1+1=2\n\n2+3=5\n\n\\boxed{5}";
+    ProcessRewards.Prepared p = ProcessRewards.prepare(TOK, withEos(text), Set.of(TOK.eosId()), seg);
+    assertEquals(3, p.steps().size());
+
+    List<float[]> r = ProcessRewards.tokenRewards(ppoConfig(CreditAssignment.SUM, OutcomeGate.RETURNS, 2, 0.5),
+        List.of(p), new float[][] {{0.9f, 0.6f, 0.8f}}, new boolean[] {true}, new float[] {1f});
+
+    float[] expected = new float[p.length()];
+    expected[text.indexOf("=2") + 1] = 0.5f * 0.9f;
+    expected[text.indexOf("=5") + 1] = 0.5f * 0.6f;
+    expected[text.length() - 1] = 0.5f * 0.8f; // the '}' of the boxed answer
+    expected[text.length()] = 2f; // the stop token
+    assertArrayEquals(expected, r.get(0), 1e-6f);
+  }
+
+  @Test
+  void tokenRewards_minCreditAndGate_wrongAnswerEarnsNothingPositive() {
+    StepSegmenter seg = StepSegmenter.create(new StepSegmenter.Config("\n\n", false, 0));
+    ProcessRewards.Prepared p = ProcessRewards.prepare(TOK, withEos("1+1=3\n\nSo,\n\n\\boxed{3}"),
+        Set.of(TOK.eosId()), seg);
+    float[][] scores = {{0.2f, 0.9f, 0.9f}};
+    ProcessRewards.Config min = ppoConfig(CreditAssignment.MIN, OutcomeGate.RETURNS, 1, 1);
+
+    float[] right = ProcessRewards.tokenRewards(min, List.of(p), scores, new boolean[] {true}, new float[] {1f}).get(0);
+    float[] wrong = ProcessRewards.tokenRewards(min, List.of(p), scores, new boolean[] {false}, new float[] {0f})
+        .get(0);
+
+    double rightSum = 0;
+    for (float v : right) {
+      rightSum += v;
+    }
+    assertEquals(0.2 + 1.0, rightSum, 1e-6, "min form: the lowest step score, then the outcome");
+    assertEquals(0.2f, right[p.stepEndTokens()[0]], 1e-6f, "the minimum sits on the step that earned it");
+    for (float v : wrong) {
+      assertEquals(0f, v, "a wrong answer's gated rewards are all 0");
+    }
+  }
+
+  @Test
+  void tokenRewards_twoStepsEndingOnOneToken_add_andFallbackIsOutcomeOnly() {
+    ProcessRewards.Prepared shared = new ProcessRewards.Prepared(List.of(new StepSegmenter.Step(0, 1, "a", 1),
+        new StepSegmenter.Step(1, 2, "b", 1)), new int[] {1, 1}, 3);
+    ProcessRewards.Config sum = ppoConfig(CreditAssignment.SUM, OutcomeGate.NONE, 1, 1);
+
+    float[] r = ProcessRewards.tokenRewards(sum, List.of(shared), new float[][] {{0.25f, 0.5f}}, new boolean[] {true},
+        new float[] {1f}).get(0);
+    float[] fallback = ProcessRewards.outcomeTokenRewards(sum, List.of(shared), new float[] {0.5f}).get(0);
+
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 0.75f, 1f}, r, 1e-6f);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 0f, 0.5f}, fallback, 0f);
+    assertThrows(IllegalArgumentException.class, () -> ProcessRewards.tokenRewards(sum, List.of(shared),
+        new float[][] {{0.25f}}, new boolean[] {true}, new float[] {1f}));
+    assertThrows(IllegalArgumentException.class,
+        () -> ProcessRewards.outcomeTokenRewards(sum, List.of(shared), new float[] {Float.NaN}));
   }
 }
