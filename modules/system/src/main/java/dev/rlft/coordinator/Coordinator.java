@@ -35,6 +35,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * maxStaleness} versions after the weights that generated it. A batch that is nevertheless too
  * stale, or whose scoring failed {@code rewardRetries + 1} times, is dropped and counted with its
  * reason; nothing is trained twice.
+ *
+ * <p>In process mode the batch carries per-token advantages (process-supervised GRPO) or, for a
+ * PPO learner, per-token rewards ({@link Target}).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
@@ -58,17 +61,40 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private record StepsDone(long batchId, StepRewardWorker.StepsScored scored, Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** What a process-supervised batch gives the learner. */
+  public enum Target {
+    /** Process-supervised GRPO: group-normalised per-token advantages, in a {@link Learner.Train}. */
+    ADVANTAGES,
+    /**
+     * PPO: per-token rewards ({@link ProcessRewards#tokenRewards}), in a {@link Learner.TrainPpo};
+     * the learner's critic turns them into advantages. On a PRM fallback, the outcome reward alone
+     * on each completion's final token.
+     */
+    REWARDS
+  }
+
   /**
-   * Process supervision: step scores from a PRM worker turn into per-token advantages.
+   * Process supervision: step scores from a PRM worker turn into per-token advantages, or rewards.
    *
    * @param scorer the step-reward (PRM) worker
-   * @param rewards how step scores become advantages
+   * @param rewards how step scores become advantages (or rewards)
    * @param stopIds ids that end a completion; not decoded into its last step
    * @param timeout how long to wait for the step scores; after it the batch trains on the accuracy
    *     reward alone and counts as a PRM fallback ({@code prm_fallback} in the step metrics)
+   * @param target what the learner is sent
    */
   public record Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
-      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel,
+      Target target) {
+
+    public Process {
+      java.util.Objects.requireNonNull(target, "target");
+    }
+
+    public Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
+        java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+      this(scorer, rewards, stopIds, timeout, sentinel, Target.ADVANTAGES);
+    }
 
     public Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
         java.util.Set<Integer> stopIds, Duration timeout) {
@@ -135,7 +161,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private record ScoredBatch(RolloutWorker.Generated generated, ArrayList<Trajectory> trajectories,
       double rewardMean, double accuracy, String sampleText, boolean sampleCorrect, ArrayList<float[]> tokenAdvantages,
-      Map<String, Double> extraMetrics) {}
+      Map<String, Double> extraMetrics, ArrayList<float[]> tokenRewards) {}
 
   private Coordinator(ActorContext<Command> context, Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
@@ -297,34 +323,46 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     extra.put("steps_mean", steps / (double) p.prepared.size());
     extra.put("step_chars_mean", steps == 0 ? 0.0 : chars / (double) steps);
     ArrayList<float[]> tokenAdvantages = null;
+    ArrayList<float[]> tokenRewards = null;
+    int n = b.trajectories().size();
+    float[] outcome = new float[n];
+    for (int i = 0; i < n; i++) {
+      outcome[i] = b.trajectories().get(i).reward();
+    }
     if (p.stepScores != null) {
-      int n = b.trajectories().size();
       boolean[] correct = new boolean[n];
-      float[] outcome = new float[n];
       double scoreSum = 0;
       int scored = 0;
       for (int i = 0; i < n; i++) {
         correct[i] = b.trajectories().get(i).correct();
-        outcome[i] = b.trajectories().get(i).reward();
         for (float v : p.stepScores[i]) {
           scoreSum += v;
           scored++;
         }
       }
       try {
-        tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(processRewards, p.prepared, p.stepScores,
-            correct, outcome, settings.groupSize()));
+        if (process.target() == Target.REWARDS) {
+          tokenRewards = new ArrayList<>(ProcessRewards.tokenRewards(processRewards, p.prepared, p.stepScores,
+              correct, outcome));
+        } else {
+          tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(processRewards, p.prepared, p.stepScores,
+              correct, outcome, settings.groupSize()));
+        }
         extra.put("prm_score_mean", scored == 0 ? 0.0 : scoreSum / scored);
       } catch (IllegalArgumentException e) {
         p.stepsFailure = e.getMessage();
       }
     }
-    extra.put("prm_fallback", tokenAdvantages == null ? 1.0 : 0.0);
-    if (tokenAdvantages == null) {
+    boolean fallback = tokenAdvantages == null && tokenRewards == null;
+    extra.put("prm_fallback", fallback ? 1.0 : 0.0);
+    if (fallback) {
       getContext().getLog().warn("batch {} trains on the accuracy reward alone: {}", batchId, p.stepsFailure);
+      if (process.target() == Target.REWARDS) {
+        tokenRewards = new ArrayList<>(ProcessRewards.outcomeTokenRewards(processRewards, p.prepared, outcome));
+      }
     }
     ready.add(new ScoredBatch(b.generated(), b.trajectories(), b.rewardMean(), b.accuracy(), b.sampleText(),
-        b.sampleCorrect(), tokenAdvantages, extra));
+        b.sampleCorrect(), tokenAdvantages, extra, tokenRewards));
     train();
   }
 
@@ -366,7 +404,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     int n = scored.size();
     ScoredBatch batch = new ScoredBatch(g, scored, rewardSum / n, correct / (double) n, g.texts().get(0),
-        s.correct()[0], null, Map.of());
+        s.correct()[0], null, Map.of(), null);
     if (process != null) {
       pending.get(d.batchId()).scored = batch;
       completeProcess(d.batchId());
@@ -391,8 +429,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
       learnerBusy = true;
       getContext().ask(Learner.Trained.class, learner, settings.trainTimeout(),
-          ref -> new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), b.tokenAdvantages(),
-              ref),
+          ref -> b.tokenRewards() != null
+              ? new Learner.TrainPpo(b.generated().batchId(), b.trajectories(), b.tokenRewards(), ref)
+              : new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), b.tokenAdvantages(),
+                  ref),
           TrainDone::new);
     }
   }

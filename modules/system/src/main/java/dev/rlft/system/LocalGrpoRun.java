@@ -27,7 +27,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Runs a whole GRPO phase with every role in one JVM: the local simulation. One guardian spawns the
+ * Runs a whole GRPO (or PPO) phase with every role in one JVM: the local simulation. One guardian spawns the
  * parameter server, the learner, the rollout workers (each on its own pinned thread), the reward
  * pool and the coordinator; the same actors run on separate nodes in a cluster deployment.
  */
@@ -35,8 +35,17 @@ public final class LocalGrpoRun {
 
   private LocalGrpoRun() {}
 
-  /** What the run produced: the coordinator's outcome and the final policy weights. */
-  public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {}
+  /**
+   * What the run produced: the coordinator's outcome, the final policy weights and, for a PPO
+   * learner, the final critic (else null).
+   */
+  public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights,
+      dev.rlft.checkpoint.Checkpoint.Critic critic) {
+
+    public Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {
+      this(finished, finalWeights, null);
+    }
+  }
 
   /** Everything the run is made of. */
   public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
@@ -61,6 +70,9 @@ public final class LocalGrpoRun {
       if (rolloutWorkers < 1 || rewardWorkers < 1) {
         throw new IllegalArgumentException("need at least one rollout worker and one reward worker, got "
             + rolloutWorkers + " and " + rewardWorkers);
+      }
+      if (learner.ppo() != null && process == null) {
+        throw new IllegalArgumentException("PPO learns from step rewards: it needs process supervision (a step scorer)");
       }
     }
   }
@@ -90,6 +102,9 @@ public final class LocalGrpoRun {
 
   private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure,
       ActorRef<Result> replyTo) implements GuardianCommand {}
+
+  private record FinalCritic(Coordinator.Finished finished, WeightSnapshot weights, Learner.CriticState critic,
+      Throwable failure, ActorRef<Result> replyTo) implements GuardianCommand {}
 
   /** Runs the plan to completion and shuts the actor system down. */
   public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
@@ -133,7 +148,8 @@ public final class LocalGrpoRun {
         ActorRef<dev.rlft.reward.StepRewardWorker.Command> prm = ctx.spawn(
             dev.rlft.reward.StepRewardWorker.create(plan.process().scorer()), "step-reward", pinned);
         process = new Coordinator.Process(prm, plan.process().rewards(), plan.process().stopIds(),
-            plan.process().timeout(), plan.process().sentinel());
+            plan.process().timeout(), plan.process().sentinel(),
+            plan.learner().ppo() != null ? Coordinator.Target.REWARDS : Coordinator.Target.ADVANTAGES);
       }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
@@ -160,7 +176,24 @@ public final class LocalGrpoRun {
             if (f.failure() != null) {
               throw new IllegalStateException("could not read final weights", f.failure());
             }
-            f.replyTo().tell(new Result(f.finished(), f.weights()));
+            if (plan.learner().ppo() == null) {
+              f.replyTo().tell(new Result(f.finished(), f.weights()));
+            } else {
+              ctx.ask(Learner.CriticState.class, learner, Duration.ofMinutes(5), Learner.GetCritic::new,
+                  (c, err) -> new FinalCritic(f.finished(), f.weights(), c, err, f.replyTo()));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(FinalCritic.class, f -> {
+            if (f.failure() != null || f.critic().error() != null) {
+              // the run's error, so that a caller never takes a PPO result without its critic
+              Coordinator.Finished d = f.finished();
+              String why = "could not read the final critic: " + (f.failure() != null ? f.failure() : f.critic().error());
+              f.replyTo().tell(new Result(new Coordinator.Finished(d.steps(), d.version(), d.trainedSamples(),
+                  d.seconds(), d.dropped(), d.error() != null ? d.error() + "; " + why : why), f.weights(), null));
+              return Behaviors.same();
+            }
+            f.replyTo().tell(new Result(f.finished(), f.weights(), f.critic().toCheckpoint()));
             return Behaviors.same();
           })
           .build();

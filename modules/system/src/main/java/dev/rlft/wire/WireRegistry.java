@@ -74,6 +74,10 @@ public final class WireRegistry {
     kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
     kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
     kryo.register(Learner.AdjustBeta.class, id++);
+    id = 420; // PPO
+    kryo.register(Learner.TrainPpo.class, id++);
+    kryo.register(Learner.GetCritic.class, id++);
+    kryo.register(Learner.CriticState.class, id++);
   }
 
   private static Class<?> actorRefClass() {

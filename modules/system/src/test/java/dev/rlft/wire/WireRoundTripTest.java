@@ -124,6 +124,11 @@ class WireRoundTripTest {
         new RolloutWorker.PromptGroup(3, "arith-train-000003", new int[] {1, 5, 6}, "12", 2),
         new RolloutWorker.PromptGroup(4, "arith-train-000004", new int[] {1}, "0", 1)));
     ArrayList<Trajectory> trajectories = arrayList(List.of(trajectory(3, 1f, true), trajectory(3, 0f, false)));
+    LinkedHashMap<String, float[]> criticWeights = new LinkedHashMap<>();
+    criticWeights.put("model.norm.weight", new float[] {1f, -0f});
+    criticWeights.put("value_head.bias", new float[] {Float.NaN});
+    LinkedHashMap<String, float[]> criticMoments = new LinkedHashMap<>();
+    criticMoments.put("m/value_head.bias", new float[] {0.5f});
     return Stream.of(
         Arguments.of("int[]", new int[] {0, -1, Integer.MAX_VALUE}),
         Arguments.of("long[]", new long[] {Long.MIN_VALUE, 0}),
@@ -178,6 +183,12 @@ class WireRoundTripTest {
         Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
         Arguments.of("Learner.GetWeights", new Learner.GetWeights(ref())),
         Arguments.of("Learner.AdjustBeta", new Learner.AdjustBeta(2f)),
+        Arguments.of("Learner.TrainPpo", new Learner.TrainPpo(12, trajectories,
+            arrayList(List.of(new float[] {0f, 0.9f, 1f}, new float[] {-0.5f, 0f, Float.MIN_VALUE})), ref())),
+        Arguments.of("Learner.GetCritic", new Learner.GetCritic(ref())),
+        Arguments.of("Learner.CriticState", new Learner.CriticState(3, criticWeights, criticMoments, 4, null)),
+        Arguments.of("Learner.CriticState without a critic", new Learner.CriticState(3, new LinkedHashMap<>(),
+            new LinkedHashMap<>(), 0, "this learner has no critic (GRPO)")),
         Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
         Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
         Arguments.of("Coordinator.Finished with error",
