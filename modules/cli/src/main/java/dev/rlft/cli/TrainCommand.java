@@ -13,12 +13,12 @@ import picocli.CommandLine.Option;
         "evaluating on held-out problems after each phase. With no arguments: the embedded arithmetic task."})
 final class TrainCommand implements Callable<Integer> {
 
-  enum Phase { all, sft, grpo }
+  enum Phase { all, sft, grpo, ppo }
 
   @Mixin ConfigOptions options;
 
-  @Option(names = "--phase", description = "all (SFT then GRPO), sft, or grpo (needs --init); default: all, or grpo "
-      + "with --init")
+  @Option(names = "--phase", description = "all (SFT then the RL phase of rl.algorithm, GRPO by default), sft, grpo "
+      + "or ppo (the RL phase alone, from --init; ppo sets rl.algorithm=ppo); default: all, or the RL phase with --init")
   Phase phase;
 
   @Option(names = "--init", paramLabel = "DIR", description = "model to start from: an rlft checkpoint folder or a "
@@ -75,16 +75,24 @@ final class TrainCommand implements Callable<Integer> {
     options.flag("lora.rank", loraRank);
     options.flag("system-prompt", systemPrompt == null ? null : quote(systemPrompt));
     options.flag("model.device", device == null ? null : quote(device));
+    options.flag("rl.algorithm", phase == Phase.ppo ? quote("ppo") : null);
+    boolean phaseGiven = phase != null;
     if (phase == null) {
-      phase = init != null ? Phase.grpo : Phase.all;
+      phase = init != null ? Phase.grpo : Phase.all; // with --init, the RL phase alone, of rl.algorithm
     }
     if (control && phase == Phase.sft) {
       throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");
     }
     Config config = options.resolve();
     RunSettings settings = RunSettings.from(config);
+    if (phaseGiven && (phase == Phase.grpo || phase == Phase.ppo)
+        && !settings.algorithm().phase().equals(phase.name())) {
+      throw new IllegalArgumentException("--phase " + phase + " contradicts rl.algorithm = "
+          + settings.algorithm().phase() + " (use --phase " + settings.algorithm().phase() + ")");
+    }
     Torch.configure(settings.torchThreads());
-    new TrainPipeline(settings, config, System.out).run(phase != Phase.grpo, phase != Phase.sft, control, init);
+    boolean rlOnly = phase == Phase.grpo || phase == Phase.ppo;
+    new TrainPipeline(settings, config, System.out).run(!rlOnly, phase != Phase.sft, control, init);
     return 0;
   }
 
