@@ -162,6 +162,31 @@ class PpoLearnerTest {
   }
 
   @Test
+  void trainPpo_loraPolicy_fullWeightCriticLearns_andOnlyAdaptersArePublished() {
+    int n = ++actors;
+    ActorRef<ParameterServer.Command> params = testKit.spawn(ParameterServer.create(), "params-" + n);
+    dev.rlft.model.LoraConfig lora = new dev.rlft.model.LoraConfig(2, 4f, 0f, java.util.Set.of("q_proj", "v_proj"));
+    Learner.Init plain = TinyPolicy.ppoLearnerInit(INITIAL, ppo(null));
+    Learner.Init init = new Learner.Init(plain.model(), plain.tokenizer(), INITIAL, INITIAL, 0, plain.adam(),
+        plain.grpo(), lora, 5, plain.ppo());
+    ActorRef<Learner.Command> learner = testKit.spawn(Learner.create(init, params), "learner-" + n,
+        DispatcherSelector.fromConfig("rlft.model-dispatcher"));
+    TestProbe<ParameterServer.WeightsReply> replies = probe(ParameterServer.WeightsReply.class);
+
+    Learner.Trained t = trainPpo(learner, 1);
+    params.tell(new ParameterServer.GetWeights(0, 1, replies.ref()));
+    ParameterServer.WeightsReply v1 = replies.receiveMessage(TRAIN);
+    Learner.CriticState c = critic(learner);
+
+    assertNull(t.error());
+    assertEquals(1, t.version());
+    assertTrue(t.metrics().get("critic_grad_norm") > 0, t.metrics().toString());
+    assertEquals(dev.rlft.params.WeightSnapshot.Kind.ADAPTERS, v1.snapshot().kind());
+    assertFalse(Arrays.equals(INITIAL.get("model.norm.weight"), c.weights().get("model.norm.weight")),
+        "the critic's backbone trains all its weights although the policy trains adapters only");
+  }
+
+  @Test
   void eachLearner_refusesTheOtherAlgorithmsMessages_withAnErrorReply() {
     ActorRef<Learner.Command> grpo = spawn(TinyPolicy.learnerInit(INITIAL));
     ActorRef<Learner.Command> ppo = spawn(TinyPolicy.ppoLearnerInit(INITIAL, ppo(null)));
