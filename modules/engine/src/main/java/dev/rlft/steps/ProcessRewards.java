@@ -32,6 +32,28 @@ public final class ProcessRewards {
       Objects.requireNonNull(weights, "weights");
       Objects.requireNonNull(estimator, "estimator");
     }
+
+    /** The same settings with another credit rule. */
+    public Config withCredit(CreditAssignment newCredit) {
+      return new Config(segmenter, newCredit, params, normalisation, weights, estimator);
+    }
+
+    /**
+     * The guarded form of these settings, which the reward-hacking sentinel's {@code guard} action
+     * switches to: credit {@code newCredit} (min-form by default), trivial steps merged into the
+     * next one, the {@link OutcomeGate#RETURNS} gate where there was none, returns normalised
+     * (under {@link ProcessAdvantages.Normalisation#REWARDS} the step count shifts the advantage),
+     * and an outcome weight of at least 1, so a wrong final answer can no longer earn net positive
+     * reward however many steps the PRM likes. A stricter gate already set ({@link
+     * OutcomeGate#STEPS}) and a larger outcome weight are kept.
+     */
+    public Config guarded(CreditAssignment newCredit) {
+      StepSegmenter.Config merged = new StepSegmenter.Config(segmenter.separator(), true, segmenter.minChars());
+      OutcomeGate gate = params.gate() == OutcomeGate.NONE ? OutcomeGate.RETURNS : params.gate();
+      CreditAssignment.Params gated = new CreditAssignment.Params(params.clipThreshold(), params.minTemperature(), gate);
+      ProcessAdvantages.Weights w = new ProcessAdvantages.Weights(Math.max(1.0, weights.outcome()), weights.process());
+      return new Config(merged, newCredit, gated, ProcessAdvantages.Normalisation.RETURNS, w, estimator);
+    }
   }
 
   /**

@@ -114,4 +114,52 @@ class ProcessRewardsTest {
     assertThrows(IllegalArgumentException.class,
         () -> ProcessRewards.outcomeTokenRewards(sum, List.of(shared), new float[] {Float.NaN}));
   }
+
+  @Test
+  void guarded_fillerStepsOfAWrongAnswerStopPaying_whileUnguardedSumPaysThem() {
+    // the reward hack of docs/results.md: a group of a right solution and a wrong one padded with
+    // steps the PRM likes ("So," scores 0.9, a right equation 1)
+    ProcessRewards.Config unguarded = new ProcessRewards.Config(new StepSegmenter.Config("\n\n", false, 5),
+        CreditAssignment.MIN, new CreditAssignment.Params(0.5, 0.0, OutcomeGate.NONE),
+        ProcessAdvantages.Normalisation.RETURNS, new ProcessAdvantages.Weights(0, 1), AdvantageEstimator.GRPO)
+        .withCredit(CreditAssignment.SUM);
+    assertEquals(CreditAssignment.SUM, unguarded.credit());
+    ProcessRewards.Config guarded = unguarded.guarded(CreditAssignment.MIN);
+    assertEquals(CreditAssignment.MIN, guarded.credit());
+    assertTrue(guarded.segmenter().mergeTrivial());
+    assertEquals(OutcomeGate.RETURNS, guarded.params().gate());
+    assertEquals(ProcessAdvantages.Normalisation.RETURNS, guarded.normalisation());
+    assertEquals(1.0, guarded.weights().outcome());
+    assertEquals(unguarded.weights().process(), guarded.weights().process());
+    ProcessRewards.Config strict = new ProcessRewards.Config(StepSegmenter.Config.DEFAULT, CreditAssignment.CLIP,
+        new CreditAssignment.Params(0.5, 0.0, OutcomeGate.STEPS), ProcessAdvantages.Normalisation.RETURNS,
+        new ProcessAdvantages.Weights(2, 1), AdvantageEstimator.GRPO).guarded(CreditAssignment.MIN);
+    assertEquals(OutcomeGate.STEPS, strict.params().gate(), "a stricter gate is kept");
+    assertEquals(2.0, strict.weights().outcome(), "a larger outcome weight is kept");
+
+    String right = "2+3=5\n\n5*2=10\n\n\\boxed{10}";
+    String padded = "So,\n\nNext,\n\nSo,\n\nNow,\n\nSo,\n\n\\boxed{7}";
+    float[][] scores = {{1f, 1f, 0.9f}, {0.9f, 0.9f, 0.9f, 0.9f, 0.9f, 0.9f}};
+    float[][] mergedScores = {{1f, 1f, 0.9f}, {0.9f}}; // merged, the padding is one step with the answer
+    boolean[] correct = {true, false};
+    float[] outcome = {1f, 0f};
+
+    StepSegmenter plain = StepSegmenter.create(unguarded.segmenter());
+    List<ProcessRewards.Prepared> cut = List.of(ProcessRewards.prepare(TOK, withEos(right), Set.of(TOK.eosId()), plain),
+        ProcessRewards.prepare(TOK, withEos(padded), Set.of(TOK.eosId()), plain));
+    assertEquals(6, cut.get(1).steps().size());
+    List<float[]> hacked = ProcessRewards.tokenAdvantages(unguarded, cut, scores, correct, outcome, 2);
+    assertTrue(hacked.get(1)[0] > hacked.get(0)[0], "unguarded sum of returns pays the padding more than the solution");
+
+    StepSegmenter merging = StepSegmenter.create(guarded.segmenter());
+    List<ProcessRewards.Prepared> mergedCut = List.of(
+        ProcessRewards.prepare(TOK, withEos(right), Set.of(TOK.eosId()), merging),
+        ProcessRewards.prepare(TOK, withEos(padded), Set.of(TOK.eosId()), merging));
+    assertEquals(1, mergedCut.get(1).steps().size(), "the filler steps merge into the answer step");
+    List<float[]> safe = ProcessRewards.tokenAdvantages(guarded, mergedCut, mergedScores, correct, outcome, 2);
+    assertTrue(safe.get(0)[0] > safe.get(1)[0], "guarded, the right solution is favoured");
+    for (float v : safe.get(1)) {
+      assertTrue(v <= 0f, "no token of the padded wrong answer earns a positive advantage: " + v);
+    }
+  }
 }

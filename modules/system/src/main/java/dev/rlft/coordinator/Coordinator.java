@@ -141,7 +141,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<StepReport> listener;
   private final Process process;
-  private final StepSegmenter segmenter;
+  private StepSegmenter segmenter; // follows processRewards.segmenter(); the sentinel's guard action changes it
   private final dev.rlft.steps.HackingSentinel sentinel;
   private ProcessRewards.Config processRewards;
   private final Map<Long, Pending> pending = new LinkedHashMap<>();
@@ -483,7 +483,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /**
    * Lets the sentinel see this step and carries out its decision; records it in the step's metrics
-   * ({@code sentinel_action}: 1 warn, 2 switch credit, 3 raise beta, 4 pause). Returns the reason
+   * ({@code sentinel_action}: 1 warn, 2 switch credit, 3 raise beta, 4 pause, 5 guard). Returns the reason
    * when the run must pause.
    */
   private String watch(Map<String, Double> m) {
@@ -495,9 +495,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("sentinel_action", (double) (d.action().ordinal() + 1));
     getContext().getLog().warn("reward-hacking sentinel at step {}: {} -> {}", d.step(), d.reason(), d.action());
     switch (d.action()) {
-      case SWITCH_CREDIT -> processRewards = new ProcessRewards.Config(processRewards.segmenter(),
-          sentinel.config().switchTo(), processRewards.params(), processRewards.normalisation(),
-          processRewards.weights(), processRewards.estimator());
+      case SWITCH_CREDIT -> processRewards = processRewards.withCredit(sentinel.config().switchTo());
+      case GUARD -> {
+        processRewards = processRewards.guarded(sentinel.config().switchTo());
+        segmenter = StepSegmenter.create(processRewards.segmenter());
+      }
       case RAISE_BETA -> learner.tell(new Learner.AdjustBeta((float) sentinel.config().betaFactor()));
       case PAUSE -> {
         return "paused by the reward-hacking sentinel at step " + d.step() + ": " + d.reason();
