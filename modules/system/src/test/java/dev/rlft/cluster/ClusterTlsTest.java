@@ -58,7 +58,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterTlsTest {
 
   /** How long a node without a valid certificate is given to get in; Artery retries every second. */
-  private static final Duration REJECTION_WINDOW = Duration.ofSeconds(8);
+  private static final Duration REJECTION_WINDOW = Duration.ofSeconds(6);
 
   private static final Duration JOIN_TIMEOUT = Duration.ofSeconds(40);
 
