@@ -74,6 +74,12 @@ public final class WireRegistry {
     kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
     kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
     kryo.register(Learner.AdjustBeta.class, id++);
+    id = 600;
+    kryo.register(dev.rlft.health.HealthMonitor.Heartbeat.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.RunStarted.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.GetHealth.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.HealthReport.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.ActorHealth.class, id++);
   }
 
   private static Class<?> actorRefClass() {
