@@ -105,7 +105,8 @@ public final class OpsNode implements AutoCloseable {
     }
     if (ms.enabled()) {
       PekkoManagement management = PekkoManagement.get(Adapter.toClassic(system));
-      managementUrl = await(management.start(), "Pekko Management on " + ms.host() + ":" + ms.port()).toString();
+      String uri = await(management.start(), "Pekko Management on " + ms.host() + ":" + ms.port()).toString();
+      managementUrl = uri.endsWith("/") ? uri : uri + "/";
       managementStarted = true;
     }
   }

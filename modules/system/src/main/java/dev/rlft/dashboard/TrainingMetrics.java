@@ -62,6 +62,7 @@ public final class TrainingMetrics {
   private final Gauge actorVersion;
   private final Gauge actorMessages;
   private final Gauge weightSyncSeconds;
+  private final Gauge weightLoadSeconds;
   private final Gauge checkerTimeouts;
   private String lastPhase;
 
@@ -109,7 +110,11 @@ public final class TrainingMetrics {
     actorMessages = Gauge.builder().name("rlft_actor_messages").help("Messages the actor has handled")
         .labelNames(actor).register(registry);
     weightSyncSeconds = Gauge.builder().name("rlft_weight_sync_seconds")
-        .help("Seconds the rollout worker's last weight fetch took, request to weights loaded")
+        .help("Seconds the rollout worker's last weight sync took, request to weights loaded (includes waiting "
+            + "for a version the learner has not published yet)")
+        .labelNames(actor).register(registry);
+    weightLoadSeconds = Gauge.builder().name("rlft_weight_load_seconds")
+        .help("Seconds the rollout worker's last weight load into its model took (part of the sync time)")
         .labelNames(actor).register(registry);
     checkerTimeouts = Gauge.builder().name("rlft_checker_timeouts")
         .help("Answer checks that hit reward.checker.timeout (scored 0), counted per reward worker since it started")
@@ -159,7 +164,7 @@ public final class TrainingMetrics {
   /** Replaces the actor health gauges with {@code health}'s rows. */
   public synchronized void health(HealthMonitor.HealthReport health) {
     for (Gauge g : new Gauge[] {actorUp, actorStatus, actorQueue, actorBusy, actorIdle, actorRestarts, actorVersion,
-        actorMessages, weightSyncSeconds, checkerTimeouts}) {
+        actorMessages, weightSyncSeconds, weightLoadSeconds, checkerTimeouts}) {
       g.clear();
     }
     ready.set(health.ready() ? 1 : 0);
@@ -183,6 +188,10 @@ public final class TrainingMetrics {
       Double sync = a.gauges().get("weight_sync_seconds");
       if (sync != null) {
         weightSyncSeconds.labelValues(l).set(sync);
+      }
+      Double load = a.gauges().get("weight_load_seconds");
+      if (load != null) {
+        weightLoadSeconds.labelValues(l).set(load);
       }
       Double timeouts = a.gauges().get("checker_timeouts");
       if (timeouts != null || a.role().equals("reward")) {
