@@ -18,7 +18,7 @@ const CHARTS = [
     {key: 'staleness', label: 'staleness'}, {key: 'weight_version', label: 'weight version', axis: 'y2'}]},
   {id: 'steps', title: 'Reasoning steps (process mode)', phase: 'grpo', optional: true, series: [
     {key: 'steps_mean', label: 'steps per completion'}, {key: 'step_chars_mean', label: 'chars per step', axis: 'y2'}]},
-  {id: 'sft', title: 'SFT loss', phase: 'sft', series: [{key: 'loss', label: 'loss'}]},
+  {id: 'sft', title: 'SFT loss', phase: 'sft', optional: true, series: [{key: 'loss', label: 'loss'}]},
 ];
 const COLORS = ['#1a73e8', '#e8710a', '#188038', '#a142f4', '#d01884'];
 
@@ -49,8 +49,11 @@ function setupCharts() {
     if (!haveChartJs) continue;
     const chart = new window.Chart(canvas, {
       type: 'line',
+      // later series dashed and drawn on top, so a line that coincides with another (reward =
+      // accuracy under the plain accuracy reward) stays visible
       data: {datasets: spec.series.map((s, i) => ({label: s.label, data: [], borderColor: COLORS[i % COLORS.length],
-        backgroundColor: COLORS[i % COLORS.length], pointRadius: 0, borderWidth: 1.5, yAxisID: s.axis || 'y'}))},
+        backgroundColor: COLORS[i % COLORS.length], pointRadius: 0, borderWidth: 1.5, borderDash: i === 0 ? [] : [6, 3],
+        order: spec.series.length - i, yAxisID: s.axis || 'y'}))},
       options: {
         animation: false, parsing: false, normalized: true, maintainAspectRatio: false, responsive: true,
         plugins: {title: {display: true, text: spec.title}, legend: {labels: {boxWidth: 12}}},
