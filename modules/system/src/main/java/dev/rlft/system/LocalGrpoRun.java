@@ -15,8 +15,10 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -112,7 +114,7 @@ public final class LocalGrpoRun {
         onStart.accept(system);
       }
       CompletionStage<Result> result = AskPattern.ask(system, Run::new, Duration.ofDays(30), system.scheduler());
-      java.util.concurrent.CompletableFuture<Result> done = result.toCompletableFuture();
+      CompletableFuture<Result> done = result.toCompletableFuture();
       system.getWhenTerminated().thenRun(() -> done.completeExceptionally(
           new IllegalStateException("the actor system terminated before the run finished")));
       return done.get();
@@ -159,7 +161,7 @@ public final class LocalGrpoRun {
           process), "coordinator");
       ctx.watchWith(coordinator, new CoordinatorStopped(false));
       // who waits for the run, until the coordinator's Finished arrives; and whether it is gone
-      java.util.concurrent.atomic.AtomicReference<ActorRef<Result>> waiting = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<ActorRef<Result>> waiting = new AtomicReference<>();
       boolean[] coordinatorGone = {false};
       Coordinator.Finished lost = new Coordinator.Finished(0, plan.learner().startVersion(), 0, 0,
           new java.util.LinkedHashMap<>(), "the coordinator stopped before the run finished");
