@@ -56,6 +56,23 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--max-staleness", description = "weight versions a batch may lag the learner") Integer maxStaleness;
   @Option(names = "--flaw-rate", description = "embedded task: share of flawed reference steps") Double flawRate;
 
+  @Option(names = "--dashboard", arity = "0..1", paramLabel = "PORT", fallbackValue = "-1",
+      description = "serve the live dashboard (curves, actor health, samples, /metrics) on PORT "
+          + "(default rlft.dashboard.port; 0 = any free port); the URL is printed")
+  Integer dashboard;
+
+  @Option(names = "--dashboard-host", paramLabel = "HOST",
+      description = "address the dashboard binds (default 127.0.0.1; any other needs an access token)")
+  String dashboardHost;
+
+  @Option(names = "--dashboard-token", paramLabel = "TOKEN",
+      description = "dashboard access token (or the RLFT_DASHBOARD_TOKEN environment variable)")
+  String dashboardToken;
+
+  @Option(names = "--management", arity = "0..1", paramLabel = "PORT", fallbackValue = "-1",
+      description = "serve Pekko Management /alive and /ready on PORT (default rlft.management.port)")
+  Integer management;
+
   @Override
   public Integer call() throws Exception {
     options.flag("data.train", trainData == null ? null : quote(trainData));
@@ -77,6 +94,12 @@ final class TrainCommand implements Callable<Integer> {
     options.flag("model.device", device == null ? null : quote(device));
     options.flag("rl.algorithm", phase == Phase.ppo ? quote("ppo") : null);
     boolean phaseGiven = phase != null;
+    options.flag("dashboard.enabled", dashboard != null ? Boolean.TRUE : null);
+    options.flag("dashboard.port", dashboard != null && dashboard >= 0 ? dashboard : null);
+    options.flag("dashboard.host", dashboardHost == null ? null : quote(dashboardHost));
+    options.flag("dashboard.token", dashboardToken == null ? null : quote(dashboardToken));
+    options.flag("management.enabled", management != null ? Boolean.TRUE : null);
+    options.flag("management.port", management != null && management >= 0 ? management : null);
     if (phase == null) {
       phase = init != null ? Phase.grpo : Phase.all; // with --init, the RL phase alone, of rl.algorithm
     }
@@ -92,7 +115,10 @@ final class TrainCommand implements Callable<Integer> {
     }
     Torch.configure(settings.torchThreads());
     boolean rlOnly = phase == Phase.grpo || phase == Phase.ppo;
-    new TrainPipeline(settings, config, System.out).run(!rlOnly, phase != Phase.sft, control, init);
+    try (dev.rlft.dashboard.OpsNode ops = Operations.start(config, System.out)) {
+      new TrainPipeline(settings, config, System.out).observe(ops)
+          .run(!rlOnly, phase != Phase.sft, control, init);
+    }
     return 0;
   }
 

@@ -63,11 +63,22 @@ public final class TrainPipeline {
   private Checkpoint.Critic initCritic;
   /** PPO: the critic at the end of the RL phase. */
   private Checkpoint.Critic finalCritic;
+  private dev.rlft.dashboard.OpsNode ops;
+  private Path runDir;
 
   public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
     this.s = settings;
     this.config = config;
     this.out = out;
+  }
+
+  /**
+   * Shows the run on {@code ops} (the dashboard, /metrics and health): every metrics record and
+   * sample, and the health of the GRPO actors.
+   */
+  public TrainPipeline observe(dev.rlft.dashboard.OpsNode ops) {
+    this.ops = ops;
+    return this;
   }
 
   /** Training problems: the embedded task unless {@code data.train} names a JSONL file. */
@@ -94,9 +105,16 @@ public final class TrainPipeline {
    */
   public Path run(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
     reward = s.reward(config);
+    String ending = "The run stopped early.";
     try {
-      return runPhases(doSft, doGrpo, control, init);
+      Path dir = runPhases(doSft, doGrpo, control, init);
+      ending = "The run finished.";
+      return dir;
+    } catch (RuntimeException | IOException e) {
+      ending = "The run stopped early: " + e.getMessage();
+      throw e;
     } finally {
+      report(ending);
       if (reward instanceof AutoCloseable c) {
         try {
           c.close();
@@ -127,6 +145,7 @@ public final class TrainPipeline {
     try (RunFolder run = RunFolder.create(Path.of(s.runsDir()), s.seed());
         NDManager root = Devices.newBaseManager()) {
       run.writeConfig(config.root().render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
+      watch(run);
       out.printf("run folder %s%nmodel: %s, %d parameters (dim %d, %d layers) on %s%s; %d training and %d held-out "
           + "problems%n", run.dir(), mc.architecture().modelType(), mc.parameterCount(), mc.dim(), mc.nLayers(),
           Devices.current(), s.lora() != null ? ", LoRA rank " + s.lora().rank() : "", train.size(), heldout.size());
@@ -268,7 +287,7 @@ public final class TrainPipeline {
             new java.util.TreeSet<>(s.lora().targets())) : "");
     LocalGrpoRun.Result result;
     try {
-      result = LocalGrpoRun.run(plan, config, r -> report(run, r));
+      result = LocalGrpoRun.run(plan, config, r -> report(run, r), ops == null ? null : ops::attach);
     } finally {
       if (prm != null) {
         prm.close();
@@ -317,7 +336,54 @@ public final class TrainPipeline {
     rec.put("staleness", r.staleness());
     rec.putAll(m);
     run.metric(rl, rec);
-    run.sample(rl, Map.of("step", r.step(), "completion", r.sampleText(), "correct", r.sampleCorrect()));
+    Map<String, Object> sample = new LinkedHashMap<>();
+    sample.put("step", r.step());
+    sample.put("completion", r.sampleText());
+    sample.put("correct", r.sampleCorrect());
+    if (r.samplePrompt() != null) {
+      sample.put("prompt", r.samplePrompt());
+      sample.put("answer", r.sampleAnswer());
+    }
+    if (r.sampleSteps() != null && r.sampleStepScores() != null) {
+      sample.put("steps", r.sampleSteps());
+      sample.put("step_scores", r.sampleStepScores());
+    }
+    run.sample(rl, sample);
+  }
+
+  /** Remembers the run folder for its report, and feeds it to the dashboard when one watches. */
+  private void watch(RunFolder run) {
+    runDir = run.dir();
+    if (ops != null) {
+      dev.rlft.dashboard.RunFeed feed = ops.feed();
+      run.listen(new RunFolder.Listener() {
+        @Override
+        public void metric(String phase, Map<String, ?> values) {
+          feed.metric(phase, values);
+        }
+
+        @Override
+        public void sample(String phase, Map<String, ?> values) {
+          feed.sample(phase, values);
+        }
+      });
+      ops.runStarted(run.dir().toString());
+    }
+  }
+
+  /**
+   * The run folder's plots and report.md (quietly: the last line stays the run folder's); a failure
+   * here is reported, and never hides the run's own.
+   */
+  private void report(String ending) {
+    if (runDir == null) {
+      return;
+    }
+    try {
+      RunReport.write(runDir, ending);
+    } catch (IOException | RuntimeException e) {
+      out.println("note: writing the run report failed: " + e);
+    }
   }
 
   /** The control: continued SFT from the SFT checkpoint for {@code seconds} of wall time. */

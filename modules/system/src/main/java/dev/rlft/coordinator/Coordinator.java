@@ -161,7 +161,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private record ScoredBatch(RolloutWorker.Generated generated, ArrayList<Trajectory> trajectories,
       double rewardMean, double accuracy, String sampleText, boolean sampleCorrect, ArrayList<float[]> tokenAdvantages,
-      Map<String, Double> extraMetrics, ArrayList<float[]> tokenRewards) {}
+      Map<String, Double> extraMetrics, ArrayList<float[]> tokenRewards, String[] sampleSteps,
+      float[] sampleStepScores) {}
 
   private Coordinator(ActorContext<Command> context, Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
@@ -196,8 +197,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
       ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, settings, feed, tokenizer, template, workers, rewards,
-        learner, startVersion, listener, process));
+    return dev.rlft.health.Health.monitored("coordinator", Behaviors.setup(ctx -> new Coordinator(ctx, settings,
+        feed, tokenizer, template, workers, rewards, learner, startVersion, listener, process)));
   }
 
   @Override
@@ -244,6 +245,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         problemTexts.put(batchId, texts);
       }
       inFlight++;
+      dev.rlft.health.Health.queue(getContext(), inFlight);
       long minVersion = learnerVersion;
       getContext().ask(RolloutWorker.Generated.class, worker, settings.generateTimeout(),
           ref -> new RolloutWorker.Generate(batchId, groups, settings.sampling(), minVersion, ref),
@@ -362,7 +364,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
     }
     ready.add(new ScoredBatch(b.generated(), b.trajectories(), b.rewardMean(), b.accuracy(), b.sampleText(),
-        b.sampleCorrect(), tokenAdvantages, extra, tokenRewards));
+        b.sampleCorrect(), tokenAdvantages, extra, tokenRewards, p.prepared.get(0).texts().toArray(new String[0]),
+        p.stepScores == null ? null : p.stepScores[0]));
     train();
   }
 
@@ -404,7 +407,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     int n = scored.size();
     ScoredBatch batch = new ScoredBatch(g, scored, rewardSum / n, correct / (double) n, g.texts().get(0),
-        s.correct()[0], null, Map.of(), null);
+        s.correct()[0], null, Map.of(), null, null, null);
     if (process != null) {
       pending.get(d.batchId()).scored = batch;
       completeProcess(d.batchId());
@@ -445,11 +448,13 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + (d.failure() != null ? d.failure() : d.trained().error()));
     }
     inFlight--;
+    dev.rlft.health.Health.queue(getContext(), inFlight);
     trainedSteps++;
     trainedSamples += b.trajectories().size();
     long generatedWith = b.generated().weightVersion();
     long staleness = learnerVersion - generatedWith;
     learnerVersion = d.trained().version();
+    dev.rlft.health.Health.version(getContext(), learnerVersion);
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     long genTokens = 0;
     for (Trajectory t : b.trajectories()) {
@@ -468,7 +473,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     String pause = sentinel == null ? null : watch(m);
     if (listener != null) {
       listener.tell(new StepReport(trainedSteps, b.generated().batchId(), generatedWith, learnerVersion, staleness, m,
-          b.sampleText(), b.sampleCorrect()));
+          b.sampleText(), b.sampleCorrect(), tokenizer.decode(b.trajectories().get(0).prompt()),
+          b.generated().answers().get(0), b.sampleSteps(), b.sampleStepScores()));
     }
     if (pause != null) {
       return finish(pause);
@@ -511,6 +517,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private void drop(String reason) {
     inFlight--;
+    dev.rlft.health.Health.queue(getContext(), inFlight);
     dropped.merge(reason, 1, Integer::sum);
   }
 

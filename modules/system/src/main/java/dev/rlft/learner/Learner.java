@@ -2,6 +2,7 @@ package dev.rlft.learner;
 
 import ai.djl.ndarray.NDManager;
 import dev.rlft.checkpoint.Checkpoint;
+import dev.rlft.health.Health;
 import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.LoraConfig;
@@ -231,6 +232,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     Map<String, float[]> full = new LinkedHashMap<>(init.lora() != null ? policy.exportBaseWeights() : policy.exportWeights());
     full.putAll(policy.exportAdapters());
     params.tell(new ParameterServer.Publish(WeightSnapshot.of(version, full), null));
+    Health.version(context, version);
   }
 
   /** What a new version publishes: the adapters alone for a LoRA policy, else every weight. */
@@ -241,7 +243,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   }
 
   public static Behavior<Command> create(Init init, ActorRef<ParameterServer.Command> params) {
-    return Behaviors.setup(ctx -> new Learner(ctx, init, params));
+    return Health.monitored("learner", Behaviors.setup(ctx -> new Learner(ctx, init, params)));
   }
 
   @Override
@@ -316,6 +318,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     if (m.getOrDefault("skipped", 0.0) == 0.0) {
       version++;
       params.tell(new ParameterServer.Publish(snapshot(), null));
+      Health.version(getContext(), version);
     }
     LinkedHashMap<String, Double> metrics = new LinkedHashMap<>(m);
     metrics.put("train_seconds", (System.nanoTime() - start) / 1e9);

@@ -57,7 +57,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   }
 
   public static Behavior<Command> create() {
-    return Behaviors.setup(ParameterServer::new);
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ParameterServer::new));
   }
 
   @Override
@@ -77,6 +77,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
       getContext().getLog().error("ignoring adapter-only version {}: no full snapshot to apply it to", v);
     } else {
       latest = p.snapshot();
+      dev.rlft.health.Health.version(getContext(), v);
       if (latest.kind() == WeightSnapshot.Kind.FULL) {
         base = latest;
       }
@@ -90,6 +91,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return false;
       });
       ready.forEach(this::answer);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
     }
     if (p.replyTo() != null) {
       p.replyTo().tell(new Published(latest == null ? -1 : latest.version()));
@@ -100,6 +102,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   private Behavior<Command> onGetWeights(GetWeights g) {
     if (latest == null || latest.version() < g.minVersion()) {
       waiting.add(g);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
     } else {
       answer(g);
     }

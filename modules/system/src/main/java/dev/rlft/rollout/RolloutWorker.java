@@ -1,6 +1,7 @@
 package dev.rlft.rollout;
 
 import ai.djl.ndarray.NDManager;
+import dev.rlft.health.Health;
 import dev.rlft.model.Generation;
 import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
@@ -90,6 +91,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   private final ArrayDeque<Generate> queue = new ArrayDeque<>();
   private long version = -1;
   private boolean fetching;
+  private long fetchStart;
 
   private RolloutWorker(ActorContext<Command> context, ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
@@ -115,8 +117,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
   public static Behavior<Command> create(ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
-    return Behaviors.supervise(
-            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, spec, tokenizer, params, weightsTimeout)))
+    return Behaviors.supervise(Health.monitored("rollout",
+            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, spec, tokenizer, params, weightsTimeout))))
         .onFailure(SupervisorStrategy.restart());
   }
 
@@ -143,6 +145,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
 
   private Behavior<Command> onGenerate(Generate g) {
     queue.add(g);
+    Health.queue(getContext(), queue.size());
     fetchForHead();
     return this;
   }
@@ -152,6 +155,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       return;
     }
     fetching = true;
+    fetchStart = System.nanoTime();
     long need = queue.peek().minVersion();
     getContext().ask(ParameterServer.WeightsReply.class, params, weightsTimeout,
         replyTo -> new ParameterServer.GetWeights(version, need, replyTo),
@@ -164,6 +168,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       throw new IllegalStateException("rollout worker could not get weights: " + w.failure().getMessage(), w.failure());
     }
     ParameterServer.WeightsReply r = w.reply();
+    long loadStart = System.nanoTime();
     if (r.base() != null) {
       model.loadWeights(r.base().baseWeights());
       Map<String, float[]> adapters = r.base().adapters();
@@ -183,9 +188,17 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     }
     bytesSinceLastBatch += r.bytes();
     version = w.reply().version();
-    Generate g = queue.poll();
+    Health.version(getContext(), version);
+    if (r.bytes() > 0) {
+      long now = System.nanoTime();
+      Health.gauge(getContext(), "weight_sync_seconds", (now - fetchStart) / 1e9);
+      Health.gauge(getContext(), "weight_load_seconds", (now - loadStart) / 1e9);
+    }
+    Generate g = queue.peek();
     if (g != null) {
       g.replyTo().tell(generate(g));
+      queue.poll();
+      Health.queue(getContext(), queue.size());
     }
     fetchForHead();
     return this;

@@ -15,8 +15,10 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -105,13 +107,31 @@ public final class LocalGrpoRun {
 
   private record FinalCritic(Coordinator.Finished finished, WeightSnapshot weights, Learner.CriticState critic,
       Throwable failure, ActorRef<Result> replyTo) implements GuardianCommand {}
+  /** The coordinator stopped; sent again through the mailbox so a Finished it sent first is seen first. */
+  private record CoordinatorStopped(boolean recheck) implements GuardianCommand {}
 
   /** Runs the plan to completion and shuts the actor system down. */
   public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
+    return run(plan, config, onStep, null);
+  }
+
+  /**
+   * As above; {@code onStart} sees the run's actor system as soon as it exists, e.g. to make its
+   * actors report their health to a monitor. If the system terminates or the coordinator stops
+   * before the run finished, the run fails instead of waiting.
+   */
+  public static Result run(Plan plan, Config config, Consumer<StepReport> onStep,
+      Consumer<ActorSystem<?>> onStart) {
     ActorSystem<GuardianCommand> system = ActorSystem.create(guardian(plan, onStep), "rlft", config);
     try {
+      if (onStart != null) {
+        onStart.accept(system);
+      }
       CompletionStage<Result> result = AskPattern.ask(system, Run::new, Duration.ofDays(30), system.scheduler());
-      return result.toCompletableFuture().get();
+      CompletableFuture<Result> done = result.toCompletableFuture();
+      system.getWhenTerminated().thenRun(() -> done.completeExceptionally(
+          new IllegalStateException("the actor system terminated before the run finished")));
+      return done.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while training", e);
@@ -154,8 +174,31 @@ public final class LocalGrpoRun {
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
           process), "coordinator");
+      ctx.watchWith(coordinator, new CoordinatorStopped(false));
+      // who waits for the run, until the coordinator's Finished arrives; and whether it is gone
+      AtomicReference<ActorRef<Result>> waiting = new AtomicReference<>();
+      boolean[] coordinatorGone = {false};
+      Coordinator.Finished lost = new Coordinator.Finished(0, plan.learner().startVersion(), 0, 0,
+          new java.util.LinkedHashMap<>(), "the coordinator stopped before the run finished");
       return Behaviors.receive(GuardianCommand.class)
+          .onMessage(CoordinatorStopped.class, c -> {
+            if (!c.recheck()) {
+              ctx.getSelf().tell(new CoordinatorStopped(true));
+              return Behaviors.same();
+            }
+            coordinatorGone[0] = true;
+            ActorRef<Result> replyTo = waiting.getAndSet(null);
+            if (replyTo != null) {
+              replyTo.tell(new Result(lost, null));
+            }
+            return Behaviors.same();
+          })
           .onMessage(Run.class, r -> {
+            if (coordinatorGone[0]) {
+              r.replyTo().tell(new Result(lost, null));
+              return Behaviors.same();
+            }
+            waiting.set(r.replyTo());
             ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,
                 f -> new Done(f, learner, r.replyTo()));
             coordinator.tell(new Coordinator.Start(adapter));
@@ -168,6 +211,7 @@ public final class LocalGrpoRun {
             return Behaviors.same();
           })
           .onMessage(Done.class, d -> {
+            waiting.set(null);
             ctx.ask(WeightSnapshot.class, d.learner(), Duration.ofMinutes(5), Learner.GetWeights::new,
                 (w, err) -> new FinalWeights(d.finished(), w, err, d.replyTo()));
             return Behaviors.same();

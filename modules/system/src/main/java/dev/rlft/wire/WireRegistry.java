@@ -78,6 +78,12 @@ public final class WireRegistry {
     kryo.register(Learner.TrainPpo.class, id++);
     kryo.register(Learner.GetCritic.class, id++);
     kryo.register(Learner.CriticState.class, id++);
+    id = 600;
+    kryo.register(dev.rlft.health.HealthMonitor.Heartbeat.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.RunStarted.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.GetHealth.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.HealthReport.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.ActorHealth.class, id++);
   }
 
   private static Class<?> actorRefClass() {
