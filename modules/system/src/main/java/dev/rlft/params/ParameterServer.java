@@ -146,12 +146,12 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
 
   /** A parameter server with the actor system's {@code rlft.weight-sync} settings. */
   public static Behavior<Command> create() {
-    return Behaviors.setup(ctx -> new ParameterServer(ctx,
-        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config())));
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx,
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()))));
   }
 
   public static Behavior<Command> create(WeightSyncSettings settings) {
-    return Behaviors.setup(ctx -> new ParameterServer(ctx, settings));
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx, settings)));
   }
 
   @Override
@@ -196,6 +196,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return this;
       }
       latest = p.snapshot();
+      dev.rlft.health.Health.version(getContext(), v);
       if (latest.kind() == WeightSnapshot.Kind.FULL) {
         base = latest;
       }
@@ -211,6 +212,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return false;
       });
       ready.forEach(this::answer);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
       SyncRecord record = new SyncRecord(v, prepared.values().stream().mapToLong(x -> x.prepareNanos).sum());
       syncing.put(v, record);
       record.pending.addAll(sessions.keySet());
@@ -340,6 +342,7 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   private Behavior<Command> onGetWeights(GetWeights g) {
     if (latest == null || latest.version() < g.minVersion()) {
       waiting.add(g);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
     } else {
       answer(g);
     }

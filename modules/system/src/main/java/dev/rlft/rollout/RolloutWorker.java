@@ -1,6 +1,7 @@
 package dev.rlft.rollout;
 
 import ai.djl.ndarray.NDManager;
+import dev.rlft.health.Health;
 import dev.rlft.model.Generation;
 import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
@@ -135,8 +136,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
   public static Behavior<Command> create(ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
-    return Behaviors.supervise(Behaviors.<Command>setup(ctx -> Behaviors.withTimers(
-            timers -> new RolloutWorker(ctx, timers, spec, tokenizer, params, weightsTimeout))))
+    return Behaviors.supervise(Health.monitored("rollout", Behaviors.<Command>setup(ctx -> Behaviors.withTimers(
+            timers -> new RolloutWorker(ctx, timers, spec, tokenizer, params, weightsTimeout)))))
         .onFailure(SupervisorStrategy.restart());
   }
 
@@ -168,6 +169,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
 
   private Behavior<Command> onGenerate(Generate g) {
     queue.add(g);
+    Health.queue(getContext(), queue.size());
     return serve();
   }
 
@@ -200,8 +202,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       return this;
     }
     timers.cancel(Signal.WEIGHTS_TIMEOUT);
-    queue.poll();
     head.replyTo().tell(generate(head));
+    queue.poll();
+    Health.queue(getContext(), queue.size());
     if (!queue.isEmpty() && !serveScheduled) {
       serveScheduled = true;
       getContext().getSelf().tell(Signal.SERVE_NEXT);
@@ -210,6 +213,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   }
 
   private void load() {
+    long start = System.nanoTime();
     if (model.lora() == null) {
       pendingTensors.keySet().removeIf(WeightSnapshot::isAdapter);
     }
@@ -217,6 +221,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     pendingTensors.clear();
     version = pendingVersion;
     loadedSyncNanos = pendingSyncNanos;
+    Health.version(getContext(), version);
+    Health.gauge(getContext(), "weight_sync_seconds", pendingSyncNanos / 1e9);
+    Health.gauge(getContext(), "weight_load_seconds", (System.nanoTime() - start) / 1e9);
   }
 
   private Behavior<Command> onWeightsTimeout() {

@@ -77,7 +77,17 @@ public final class WireRegistry {
     kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
     kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
     kryo.register(Learner.AdjustBeta.class, id++);
-    id = 600; // weight sync: manifest, chunks, credit (dev.rlft.params)
+    id = 420; // PPO
+    kryo.register(Learner.TrainPpo.class, id++);
+    kryo.register(Learner.GetCritic.class, id++);
+    kryo.register(Learner.CriticState.class, id++);
+    id = 600;
+    kryo.register(dev.rlft.health.HealthMonitor.Heartbeat.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.RunStarted.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.GetHealth.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.HealthReport.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.ActorHealth.class, id++);
+    id = 640; // weight sync: manifest, chunks, credit (dev.rlft.params)
     kryo.register(byte[].class, id++);
     kryo.register(long[][].class, id++);
     kryo.register(WeightManifest.class, id++);

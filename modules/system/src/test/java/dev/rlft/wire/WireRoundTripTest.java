@@ -135,6 +135,19 @@ class WireRoundTripTest {
         new RolloutWorker.PromptGroup(3, "arith-train-000003", new int[] {1, 5, 6}, "12", 2),
         new RolloutWorker.PromptGroup(4, "arith-train-000004", new int[] {1}, "0", 1)));
     ArrayList<Trajectory> trajectories = arrayList(List.of(trajectory(3, 1f, true), trajectory(3, 0f, false)));
+    LinkedHashMap<String, float[]> criticWeights = new LinkedHashMap<>();
+    criticWeights.put("model.norm.weight", new float[] {1f, -0f});
+    criticWeights.put("value_head.bias", new float[] {Float.NaN});
+    LinkedHashMap<String, float[]> criticMoments = new LinkedHashMap<>();
+    criticMoments.put("m/value_head.bias", new float[] {0.5f});
+    LinkedHashMap<String, Double> gauges = new LinkedHashMap<>();
+    gauges.put("weight_sync_seconds", 0.25);
+    gauges.put("checker_timeouts", 3.0);
+    dev.rlft.health.HealthMonitor.Heartbeat heartbeat = new dev.rlft.health.HealthMonitor.Heartbeat(
+        "pekko://rlft@10.0.0.2:2552", "reward/$a", "reward", ref(), "running", 3, 0.5, -1.0, 2, 7, 120, 1, gauges);
+    dev.rlft.health.HealthMonitor.ActorHealth actorHealth = new dev.rlft.health.HealthMonitor.ActorHealth(
+        "pekko://rlft", "learner", "learner", "down", "stopped", "stopped", 1.5, -1, 0.0, 12.5, 0, 42, 99, 0,
+        new LinkedHashMap<>(), ref());
     return Stream.of(
         Arguments.of("int[]", new int[] {0, -1, Integer.MAX_VALUE}),
         Arguments.of("long[]", new long[] {Long.MIN_VALUE, 0}),
@@ -189,11 +202,26 @@ class WireRoundTripTest {
         Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
         Arguments.of("Learner.GetWeights", new Learner.GetWeights(ref())),
         Arguments.of("Learner.AdjustBeta", new Learner.AdjustBeta(2f)),
+        Arguments.of("Learner.TrainPpo", new Learner.TrainPpo(12, trajectories,
+            arrayList(List.of(new float[] {0f, 0.9f, 1f}, new float[] {-0.5f, 0f, Float.MIN_VALUE})), ref())),
+        Arguments.of("Learner.GetCritic", new Learner.GetCritic(ref())),
+        Arguments.of("Learner.CriticState", new Learner.CriticState(3, criticWeights, criticMoments, 4, null)),
+        Arguments.of("Learner.CriticState without a critic", new Learner.CriticState(3, new LinkedHashMap<>(),
+            new LinkedHashMap<>(), 0, "this learner has no critic (GRPO)")),
         Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
         Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
         Arguments.of("Coordinator.Finished with error",
             new Coordinator.Finished(0, 0, 0, 0.0, new LinkedHashMap<>(), "learner failed")),
         Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)),
+        Arguments.of("StepReport with the sample's steps", new StepReport(2, 1, 1, 2, 1, metrics, "7+5=12\n\n\\boxed{12}",
+            false, "Ann has 7 apples.", "12", new String[] {"7+5=12", "\\boxed{12}"}, new float[] {0.9f, Float.NaN})),
+        Arguments.of("HealthMonitor.Heartbeat", heartbeat),
+        Arguments.of("HealthMonitor.RunStarted", new dev.rlft.health.HealthMonitor.RunStarted("runs/x")),
+        Arguments.of("HealthMonitor.GetHealth", new dev.rlft.health.HealthMonitor.GetHealth(ref())),
+        Arguments.of("HealthMonitor.ActorHealth", actorHealth),
+        Arguments.of("HealthMonitor.HealthReport", new dev.rlft.health.HealthMonitor.HealthReport(1_700_000_000_000L,
+            "runs/x", true, false, "down", "essential actor learner (learner) is down: stopped",
+            arrayList(List.of(actorHealth)))),
         Arguments.of("byte[]", new byte[] {0, -1, Byte.MAX_VALUE, Byte.MIN_VALUE}),
         Arguments.of("long[][]", new long[][] {{4, 8}, {}, {3}}),
         Arguments.of("WeightSnapshot with shapes", new WeightSnapshot(2, new String[] {"w", "b"},
