@@ -11,8 +11,6 @@ import dev.rlft.algo.AdvantageEstimator;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.SamplingParams;
-import dev.rlft.prm.StepScorer;
-import dev.rlft.prm.StepSolution;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.steps.CreditAssignment;
@@ -30,7 +28,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -43,35 +40,6 @@ class PpoThroughActorsTest {
   private static final ProcessRewards.Config REWARDS = new ProcessRewards.Config(StepSegmenter.Config.DEFAULT,
       CreditAssignment.MIN, CreditAssignment.Params.DEFAULT, ProcessAdvantages.Normalisation.RETURNS,
       new ProcessAdvantages.Weights(1.0, 1.0), AdvantageEstimator.GRPO);
-
-  /** Scores a step 0.9 when it holds an equation, else 0.1, after a delay; counts the completions it saw. */
-  private static final class EquationScorer implements StepScorer {
-    final AtomicInteger solutions = new AtomicInteger();
-    final long delayMillis;
-
-    EquationScorer(long delayMillis) {
-      this.delayMillis = delayMillis;
-    }
-
-    @Override
-    public float[][] score(List<StepSolution> batch) {
-      try {
-        Thread.sleep(delayMillis);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      solutions.addAndGet(batch.size());
-      float[][] out = new float[batch.size()][];
-      for (int i = 0; i < out.length; i++) {
-        List<String> steps = batch.get(i).steps();
-        out[i] = new float[steps.size()];
-        for (int j = 0; j < steps.size(); j++) {
-          out[i][j] = steps.get(j).contains("=") ? 0.9f : 0.1f;
-        }
-      }
-      return out;
-    }
-  }
 
   private static final Map<String, float[]> INITIAL = TinyPolicy.initialWeights(SEED);
 
