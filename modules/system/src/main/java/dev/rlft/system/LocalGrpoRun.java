@@ -38,10 +38,20 @@ public final class LocalGrpoRun {
   /** What the run produced: the coordinator's outcome and the final policy weights. */
   public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {}
 
-  /** Everything the run is made of. */
+  /**
+   * Everything the run is made of.
+   *
+   * @param recovery rolling checkpoints and the cursor a resumed run starts from; null for neither
+   */
   public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
-      RolloutWorker.ModelSpec rollout, ProcessPlan process) {
+      RolloutWorker.ModelSpec rollout, ProcessPlan process, Coordinator.Recovery recovery) {
+
+    public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
+        PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
+        RolloutWorker.ModelSpec rollout, ProcessPlan process) {
+      this(learner, settings, feed, tokenizer, template, reward, rolloutWorkers, rewardWorkers, rollout, process, null);
+    }
 
     public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
         PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
@@ -91,7 +101,11 @@ public final class LocalGrpoRun {
   private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure,
       ActorRef<Result> replyTo) implements GuardianCommand {}
 
-  /** Runs the plan to completion and shuts the actor system down. */
+  /**
+   * Runs the plan to completion and shuts the actor system down.
+   *
+   * @see GrpoRunner
+   */
   public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
     ActorSystem<GuardianCommand> system = ActorSystem.create(guardian(plan, onStep), "rlft", config);
     try {
@@ -137,7 +151,7 @@ public final class LocalGrpoRun {
       }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
-          process), "coordinator");
+          process, plan.recovery()), "coordinator");
       return Behaviors.receive(GuardianCommand.class)
           .onMessage(Run.class, r -> {
             ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,
