@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Fine-tune a policy: SFT on reference solutions, then GRPO with the accuracy reward,",
         "evaluating on held-out problems after each phase. With no arguments: the embedded arithmetic task."})
-final class TrainCommand implements Callable<Integer> {
+class TrainCommand implements Callable<Integer> { // not final: `rlft node` (NodeCommand) takes the same flags
 
   enum Phase { all, sft, grpo }
 
@@ -35,6 +35,10 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--control", description = "also run continued SFT for GRPO's wall time from the same SFT checkpoint")
   boolean control;
+
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the interrupted GRPO phase of a run "
+      + "folder from its last checkpoint (checkpoints/grpo-latest), with the run's config.conf as --config")
+  Path resume;
 
   @Option(names = "--train-data", paramLabel = "JSONL", description = "training problems (default: embedded task)")
   String trainData;
@@ -81,11 +85,29 @@ final class TrainCommand implements Callable<Integer> {
     if (control && phase == Phase.sft) {
       throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");
     }
+    if (resume != null) {
+      if (control || init != null) {
+        throw new IllegalArgumentException("--resume continues a run as it was started; drop --control and --init");
+      }
+      if (options.configFile == null) {
+        options.configFile = resume.resolve("config.conf");
+      }
+    }
     Config config = options.resolve();
     RunSettings settings = RunSettings.from(config);
     Torch.configure(settings.torchThreads());
-    new TrainPipeline(settings, config, System.out).run(phase != Phase.grpo, phase != Phase.sft, control, init);
+    TrainPipeline pipeline = pipeline(settings, config);
+    if (resume != null) {
+      pipeline.resume(resume);
+    } else {
+      pipeline.run(phase != Phase.grpo, phase != Phase.sft, control, init);
+    }
     return 0;
+  }
+
+  /** The pipeline the command runs; GRPO in this JVM. */
+  TrainPipeline pipeline(RunSettings settings, Config config) {
+    return new TrainPipeline(settings, config, System.out);
   }
 
   static String quote(String s) {

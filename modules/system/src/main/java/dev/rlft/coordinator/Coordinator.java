@@ -97,9 +97,16 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    * @param dir where the learner writes the checkpoint (replaced atomically each time)
    * @param every trained steps between checkpoints; 0 writes none
    * @param from the cursor stored with the checkpoint this run resumes from, or null for a fresh run
+   * @param metadata stored with every checkpoint beside the cursor (what a resume needs to rebuild the run)
    */
-  public record Recovery(String dir, int every, ResumeCursor from) {
+  public record Recovery(String dir, int every, ResumeCursor from, Map<String, String> metadata) {
+
+    public Recovery(String dir, int every, ResumeCursor from) {
+      this(dir, every, from, Map.of());
+    }
+
     public Recovery {
+      metadata = Map.copyOf(metadata);
       if (every < 0) {
         throw new IllegalArgumentException("checkpoint-every must be >= 0, got " + every);
       }
@@ -642,7 +649,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Asks the learner to write the rolling checkpoint, with this coordinator's cursor beside its state. */
   private void saveCheckpoint() {
-    Map<String, String> metadata = cursor().toMetadata();
+    Map<String, String> metadata = new LinkedHashMap<>(recovery.metadata());
+    metadata.putAll(cursor().toMetadata());
     getContext().ask(Learner.Saved.class, learner, settings.trainTimeout(),
         ref -> new Learner.SaveCheckpoint(recovery.dir(), "grpo", metadata, ref), CheckpointDone::new);
   }
