@@ -411,6 +411,7 @@ public final class TrainPipeline {
     }
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());
+    rec.put("batch", r.batchId());
     rec.put("weight_version", r.version());
     rec.put("generated_with", r.generatedWith());
     rec.put("staleness", r.staleness());

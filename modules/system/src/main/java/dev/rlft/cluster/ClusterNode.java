@@ -9,6 +9,8 @@ import java.util.function.Function;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.ChildFailed;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 
@@ -48,14 +50,29 @@ public final class ClusterNode {
       ctx.getLog().info("rlft node {} with roles {}", Cluster.get(ctx.getSystem()).selfMember().address(),
           settings.roles());
       int[] runs = {0};
+      java.util.Map<ActorRef<?>, ActorRef<Outcome>> running = new java.util.HashMap<>();
       return Behaviors.receive(Command.class)
           .onMessage(RunGrpo.class, r -> {
             if (!settings.has(Role.LEARNER)) {
               r.replyTo().tell(new Outcome(null, "this node has no learner role"));
             } else {
-              ctx.spawn(LearnerRun.create(r.plan(), r.config(), r.onStep(), settings, r.replyTo()),
+              ActorRef<?> run = ctx.spawn(LearnerRun.create(r.plan(), r.config(), r.onStep(), settings, r.replyTo()),
                   "grpo-run-" + (++runs[0]));
+              ctx.watch(run);
+              running.put(run, r.replyTo());
             }
+            return Behaviors.same();
+          })
+          .onSignal(ChildFailed.class, f -> {
+            // a run that failed never replied: fail the phase instead of leaving the pipeline waiting
+            ActorRef<Outcome> replyTo = running.remove(f.getRef());
+            if (replyTo != null) {
+              replyTo.tell(new Outcome(null, "the GRPO run failed: " + f.getCause()));
+            }
+            return Behaviors.same();
+          })
+          .onSignal(Terminated.class, t -> {
+            running.remove(t.getRef());
             return Behaviors.same();
           })
           .build();

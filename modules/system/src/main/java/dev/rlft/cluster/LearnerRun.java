@@ -42,11 +42,8 @@ final class LearnerRun {
 
   private sealed interface Msg extends NoSerializationVerificationNeeded {}
 
-  private record Hosts(Receptionist.Listing listing) implements Msg {}
-
-  private record RolloutWorkers(Receptionist.Listing listing) implements Msg {}
-
-  private record RewardWorkers(Receptionist.Listing listing) implements Msg {}
+  /** Every receptionist listing (an actor has one message adapter per message class, so one for all keys). */
+  private record Listed(Receptionist.Listing listing) implements Msg {}
 
   private record StepSeen(StepReport report) implements Msg {}
 
@@ -125,14 +122,11 @@ final class LearnerRun {
       this.coordinator = Singletons.coordinator(ctx.getSystem(), incarnation, Coordinator.create(plan.settings(),
           plan.feed(), plan.tokenizer(), plan.template(), List.of(), rewards, learner, plan.learner().startVersion(),
           listener, process, plan.recovery()));
-      ActorRef<Receptionist.Listing> hosts = ctx.messageAdapter(Receptionist.Listing.class, Hosts::new);
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.ROLLOUT_HOST, hosts));
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.REWARD_HOST, hosts));
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(ServiceKeys.PARAMS_HOST, hosts));
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(rolloutKey,
-          ctx.messageAdapter(Receptionist.Listing.class, RolloutWorkers::new)));
-      ctx.getSystem().receptionist().tell(Receptionist.subscribe(rewardKey,
-          ctx.messageAdapter(Receptionist.Listing.class, RewardWorkers::new)));
+      ActorRef<Receptionist.Listing> listings = ctx.messageAdapter(Receptionist.Listing.class, Listed::new);
+      for (ServiceKey<?> key : List.of(ServiceKeys.ROLLOUT_HOST, ServiceKeys.REWARD_HOST, ServiceKeys.PARAMS_HOST,
+          rolloutKey, rewardKey)) {
+        ctx.getSystem().receptionist().tell(Receptionist.subscribe(key, listings));
+      }
       this.deadline = System.nanoTime() + settings.workerWait().toNanos();
       timers.startTimerWithFixedDelay(WaitTick.INSTANCE, Duration.ofSeconds(10));
       ctx.getLog().info("run {}: waiting for rollout and reward workers", incarnation);
@@ -140,22 +134,7 @@ final class LearnerRun {
 
     Behavior<Msg> behavior() {
       return Behaviors.receive(Msg.class)
-          .onMessage(Hosts.class, h -> {
-            for (ActorRef<RunSpec> host : h.listing().getServiceInstances(spec(h.listing()))) {
-              host.tell(spec); // a host that already serves this incarnation ignores it
-            }
-            return Behaviors.same();
-          })
-          .onMessage(RolloutWorkers.class, w -> {
-            List<ActorRef<RolloutWorker.Command>> reachable = new ArrayList<>(w.listing().getServiceInstances(rolloutKey));
-            rolloutWorkers = reachable.size();
-            coordinator.tell(new Coordinator.RolloutWorkersChanged(reachable));
-            return maybeStart();
-          })
-          .onMessage(RewardWorkers.class, w -> {
-            rewardPools = w.listing().getServiceInstances(rewardKey).size();
-            return maybeStart();
-          })
+          .onMessage(Listed.class, l -> onListing(l.listing()))
           .onMessage(WaitTick.class, t -> {
             if (started) {
               return Behaviors.same();
@@ -188,9 +167,26 @@ final class LearnerRun {
           .build();
     }
 
-    @SuppressWarnings("unchecked")
-    private static ServiceKey<RunSpec> spec(Receptionist.Listing listing) {
-      return (ServiceKey<RunSpec>) listing.getKey();
+    private Behavior<Msg> onListing(Receptionist.Listing listing) {
+      if (listing.isForKey(rolloutKey)) {
+        List<ActorRef<RolloutWorker.Command>> reachable = new ArrayList<>(listing.getServiceInstances(rolloutKey));
+        rolloutWorkers = reachable.size();
+        coordinator.tell(new Coordinator.RolloutWorkersChanged(reachable));
+        return maybeStart();
+      }
+      if (listing.isForKey(rewardKey)) {
+        rewardPools = listing.getServiceInstances(rewardKey).size();
+        return maybeStart();
+      }
+      for (ServiceKey<RunSpec> hostKey : List.of(ServiceKeys.ROLLOUT_HOST, ServiceKeys.REWARD_HOST,
+          ServiceKeys.PARAMS_HOST)) {
+        if (listing.isForKey(hostKey)) {
+          for (ActorRef<RunSpec> host : listing.getServiceInstances(hostKey)) {
+            host.tell(spec); // a host that already serves this incarnation ignores it
+          }
+        }
+      }
+      return Behaviors.same();
     }
 
     private Behavior<Msg> maybeStart() {
