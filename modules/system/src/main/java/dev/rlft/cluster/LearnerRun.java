@@ -81,7 +81,6 @@ final class LearnerRun {
 
   private static final class Running {
     private final ActorContext<Msg> ctx;
-    private final LocalGrpoRun.Plan plan;
     private final Consumer<StepReport> onStep;
     private final ActorRef<ClusterNode.Outcome> replyTo;
     private final RunSpec spec;
@@ -97,7 +96,6 @@ final class LearnerRun {
     Running(ActorContext<Msg> ctx, TimerScheduler<Msg> timers, LocalGrpoRun.Plan plan, Config config,
         Consumer<StepReport> onStep, ClusterSettings settings, ActorRef<ClusterNode.Outcome> replyTo) {
       this.ctx = ctx;
-      this.plan = plan;
       this.onStep = onStep;
       this.replyTo = replyTo;
       String incarnation = UUID.randomUUID().toString();
