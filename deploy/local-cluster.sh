@@ -9,6 +9,8 @@
 #
 # Options: --rollout N (default 2)   --reward M (default 1)   --base-port P (default 2551)
 #          --dir DIR (default .local-cluster: logs/, pids/)
+#          --threads T  PyTorch threads of the learner and of each rollout node (default: the cores
+#                       shared out, at least 1; nodes that each take every core slow each other down)
 # LEARNER_FLAGS are `rlft train` flags for the learner node (e.g. --sft-steps 100 --grpo-steps 10 --seed 2).
 # Per-node JVM options: RLFT_JAVA_OPTS (default -Xmx3g).
 set -euo pipefail
@@ -16,7 +18,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 cmd="${1:-}"
 [[ -n "$cmd" ]] && shift
-rollout=2 reward=1 base=2551 dir=".local-cluster"
+rollout=2 reward=1 base=2551 dir=".local-cluster" threads=""
 learner_flags=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -24,6 +26,7 @@ while [[ $# -gt 0 ]]; do
     --reward) reward="$2"; shift 2 ;;
     --base-port) base="$2"; shift 2 ;;
     --dir) dir="$2"; shift 2 ;;
+    --threads) threads="$2"; shift 2 ;;
     --) shift; learner_flags=("$@"); break ;;
     *) echo "local-cluster: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -74,13 +77,21 @@ start_all() {
   fi
   mkdir -p "$logs" "$pids"
   "$root/rlft" --version >/dev/null # build once, before the nodes start in parallel
+  if [[ -z "$threads" ]]; then
+    threads=$(( $(nproc) / (rollout + 1) )); (( threads >= 1 )) || threads=1
+  fi
   local seeds="127.0.0.1:$base,127.0.0.1:$((base + 1))" port=$((base + 1)) i
-  start_node learner --roles learner,params --port "$base" --seed-nodes "$seeds" "${learner_flags[@]}"
+  # the learner's own flags come last, so an explicit --set torch-threads=... wins
+  start_node learner --roles learner,params --host 127.0.0.1 --port "$base" --seed-nodes "$seeds" \
+    --set "torch-threads=$threads" \
+    "${learner_flags[@]}"
   for ((i = 1; i <= reward; i++)); do
-    start_node "reward-$i" --roles reward --port "$port" --seed-nodes "$seeds"; port=$((port + 1))
+    start_node "reward-$i" --roles reward --host 127.0.0.1 --port "$port" --seed-nodes "$seeds"; port=$((port + 1))
   done
   for ((i = 1; i <= rollout; i++)); do
-    start_node "rollout-$i" --roles rollout --port "$port" --seed-nodes "$seeds"; port=$((port + 1))
+    start_node "rollout-$i" --roles rollout --host 127.0.0.1 --port "$port" --seed-nodes "$seeds" \
+      --set "torch-threads=$threads"
+    port=$((port + 1))
   done
 }
 
@@ -101,5 +112,5 @@ case "$cmd" in
     for n in $(node_names); do
       if alive "$n"; then echo "$n running (pid $(cat "$pids/$n.pid"))"; else echo "$n stopped"; fi
     done ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

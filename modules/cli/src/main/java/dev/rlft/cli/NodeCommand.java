@@ -35,16 +35,17 @@ final class NodeCommand extends TrainCommand {
       description = "nodes to join through, comma-separated; list the learner node first (rlft.cluster.seed-nodes)")
   List<String> seedNodes;
 
-  @Option(names = "--host", description = "address other nodes reach this one at (default 127.0.0.1)")
+  @Option(names = "--host", description = "address other nodes reach this one at (default: this machine's address)")
   String host;
 
-  @Option(names = "--port", description = "TCP port of this node (default 2551; 0 = any free port)")
+  @Option(names = "--port", description = "TCP port of this node (default 7355; 0 = any free port)")
   Integer port;
 
   private ActorSystem<ClusterNode.Command> system;
 
   @Override
   public Integer call() throws Exception {
+    options.defaults = ClusterSettings.defaults();
     if (roles != null) {
       options.flag("cluster.roles", "[" + String.join(",", roles.stream().map(TrainCommand::quote).toList()) + "]");
     }

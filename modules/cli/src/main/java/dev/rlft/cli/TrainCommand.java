@@ -89,6 +89,9 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
       if (control || init != null) {
         throw new IllegalArgumentException("--resume continues a run as it was started; drop --control and --init");
       }
+      if (!java.nio.file.Files.isDirectory(resume)) {
+        throw new IllegalArgumentException("--resume: no run folder at " + resume);
+      }
       if (options.configFile == null) {
         options.configFile = resume.resolve("config.conf");
       }

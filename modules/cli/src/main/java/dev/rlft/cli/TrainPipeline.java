@@ -197,7 +197,8 @@ public final class TrainPipeline {
     ModelConfig mc = source != null ? source.config() : s.modelConfig(tokenizer.vocabSize());
     try (RunFolder run = RunFolder.create(Path.of(s.runsDir()), s.seed());
         NDManager root = Devices.newBaseManager()) {
-      run.writeConfig(config.root().render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
+      run.writeConfig(config.getConfig("rlft").atKey("rlft").root()
+          .render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
       out.printf("run folder %s%nmodel: %s, %d parameters (dim %d, %d layers) on %s%s; %d training and %d held-out "
           + "problems%n", run.dir(), mc.architecture().modelType(), mc.parameterCount(), mc.dim(), mc.nLayers(),
           Devices.current(), s.lora() != null ? ", LoRA rank " + s.lora().rank() : "", train.size(), heldout.size());

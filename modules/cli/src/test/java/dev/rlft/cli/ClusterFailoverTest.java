@@ -92,7 +92,7 @@ class ClusterFailoverTest {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
         "-Dorg.slf4j.simpleLogger.log.dev.rlft.coordinator.Coordinator=debug",
         "-Dorg.slf4j.simpleLogger.log.dev.rlft.cluster=info",
-        "-cp", System.getProperty("java.class.path"), "dev.rlft.cli.Main", "node"));
+        "-cp", System.getProperty("java.class.path"), "dev.rlft.cli.Main", "node", "--host", "127.0.0.1"));
     cmd.addAll(args);
     cmd.addAll(TINY);
     Path log = tmp.resolve(name + ".log");

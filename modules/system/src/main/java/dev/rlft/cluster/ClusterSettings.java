@@ -10,12 +10,17 @@ import java.util.Set;
 
 /**
  * One node's cluster settings ({@code rlft.cluster}), parsed once, and the Pekko configuration
- * they make: Artery on {@code host:port}, the seed nodes, the member roles and the split-brain
- * resolver of {@code rlft-cluster.conf}.
+ * they make: the member roles, the split-brain resolver and frame size of {@code
+ * rlft-cluster.conf}, and, where given, Artery's {@code host:port} and the seed nodes. Where they
+ * are not given, Pekko's own settings stand (for example, a deployment's configuration that forms
+ * the cluster with Cluster Bootstrap instead of seed nodes).
  *
- * @param seedNodes {@code host:port} or full {@code pekko://rlft@host:port} addresses
+ * @param host the address other nodes reach this one at, or null for Artery's canonical hostname
+ * @param port the TCP port (0: any free one), or null for Artery's canonical port
+ * @param seedNodes {@code host:port} or full {@code pekko://rlft@host:port} addresses; empty for
+ *     Pekko's {@code cluster.seed-nodes}
  */
-public record ClusterSettings(Set<Role> roles, String host, int port, List<String> seedNodes, int rolloutWorkers,
+public record ClusterSettings(Set<Role> roles, String host, Integer port, List<String> seedNodes, int rolloutWorkers,
     int rewardWorkers, long maxFrameBytes, Duration failureDetectionPause, Duration stableAfter,
     Duration workerWait) {
 
@@ -28,15 +33,11 @@ public record ClusterSettings(Set<Role> roles, String host, int port, List<Strin
     if (roles.isEmpty()) {
       throw new IllegalArgumentException("a node needs at least one role (--roles)");
     }
-    if (port < 0 || port > 65_535) {
+    if (port != null && (port < 0 || port > 65_535)) {
       throw new IllegalArgumentException("cluster port must be in [0, 65535], got " + port);
     }
-    if (host == null || host.isBlank()) {
-      throw new IllegalArgumentException("cluster host must be set (--host)");
-    }
-    if (seedNodes.isEmpty()) {
-      throw new IllegalArgumentException("a node needs seed nodes to join (--seed-nodes host:port,...); the first "
-          + "node of a new cluster lists itself");
+    if (host != null && host.isBlank()) {
+      throw new IllegalArgumentException("cluster host must not be blank");
     }
     for (String s : seedNodes) {
       address(s); // validates
@@ -52,7 +53,9 @@ public record ClusterSettings(Set<Role> roles, String host, int port, List<Strin
   /** Reads {@code rlft.cluster} of {@code root}. */
   public static ClusterSettings from(Config root) {
     Config c = root.getConfig("rlft.cluster");
-    return new ClusterSettings(Role.parse(c.getStringList("roles")), c.getString("host"), c.getInt("port"),
+    String host = c.getString("host").isBlank() ? null : c.getString("host").trim();
+    Integer port = c.getInt("port") == -1 ? null : c.getInt("port");
+    return new ClusterSettings(Role.parse(c.getStringList("roles")), host, port,
         c.getStringList("seed-nodes"), c.getInt("rollout-workers-per-node"), c.getInt("reward-workers-per-node"),
         c.getBytes("max-frame-size"), c.getDuration("failure-detection-pause"), c.getDuration("stable-after"),
         c.getDuration("worker-wait"));
@@ -62,24 +65,50 @@ public record ClusterSettings(Set<Role> roles, String host, int port, List<Strin
     return roles.contains(role);
   }
 
-  /** The actor system configuration of this node: the cluster settings over {@code base}. */
+  /**
+   * The actor system configuration of this node: the settings given here over {@code base}, which
+   * must already hold {@link #defaults()} under the deployment's configuration. A node with no seed
+   * nodes, given or configured, must form the cluster with Cluster Bootstrap.
+   */
   public Config toConfig(Config base) {
-    List<String> seeds = new ArrayList<>();
-    for (String s : seedNodes) {
-      seeds.add(address(s));
+    Config node = ConfigFactory.empty();
+    if (host != null) {
+      node = node.withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host));
     }
-    Config node = ConfigFactory.empty()
-        .withValue("pekko.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef(host))
-        .withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
+    if (port != null) {
+      node = node.withValue("pekko.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port));
+    }
+    if (!seedNodes.isEmpty()) {
+      List<String> seeds = new ArrayList<>();
+      for (String s : seedNodes) {
+        seeds.add(address(s));
+      }
+      node = node.withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
+    }
+    node = node
         .withValue("pekko.remote.artery.advanced.maximum-frame-size", ConfigValueFactory.fromAnyRef(maxFrameBytes))
-        .withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds))
         .withValue("pekko.cluster.roles", ConfigValueFactory.fromIterable(roles.stream().map(Role::id).sorted().toList()))
         .withValue("pekko.cluster.failure-detector.acceptable-heartbeat-pause",
             ConfigValueFactory.fromAnyRef(failureDetectionPause.toMillis() + "ms"))
         .withValue("pekko.cluster.split-brain-resolver.stable-after",
             ConfigValueFactory.fromAnyRef(stableAfter.toMillis() + "ms"));
-    return node.withFallback(ConfigFactory.parseResources(ClusterSettings.class.getClassLoader(), "rlft-cluster.conf"))
-        .withFallback(base).resolve();
+    Config full = node.withFallback(base).resolve();
+    boolean bootstrap = full.hasPath("pekko.extensions") && full.getStringList("pekko.extensions").stream()
+        .anyMatch(e -> e.endsWith("ClusterBootstrap"));
+    if (full.getStringList("pekko.cluster.seed-nodes").isEmpty() && !bootstrap) {
+      throw new IllegalArgumentException("a node needs seed nodes to join (--seed-nodes host:port,...; the first "
+          + "node of a new cluster lists itself) or Cluster Bootstrap in its configuration");
+    }
+    return full;
+  }
+
+  /**
+   * The cluster defaults of {@code rlft-cluster.conf} (cluster provider, split-brain resolver,
+   * coordinated shutdown). Layer them under a deployment's own configuration and over Pekko's
+   * reference, so that a deployment can still change any of them (TLS transport, say).
+   */
+  public static Config defaults() {
+    return ConfigFactory.parseResources(ClusterSettings.class.getClassLoader(), "rlft-cluster.conf");
   }
 
   /** {@code host:port} as a Pekko address; a full {@code pekko://} address is kept. */
