@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
 
 /** {@code rlft bench}: benchmarks that print ratios (not tests). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-    subcommands = {BenchCommand.Staleness.class, BenchCommand.SamplerSpeed.class, BenchCommand.CheckerSpeed.class})
+    subcommands = {BenchCommand.Staleness.class, BenchCommand.SamplerSpeed.class, BenchCommand.CheckerSpeed.class,
+        WeightSyncBench.class})
 final class BenchCommand {
 
   /** Synchronous (max-staleness 0) against overlapped GRPO on the same work. */

@@ -17,9 +17,18 @@ import java.util.Map;
 
 /**
  * A run's folder: the resolved config, {@code metrics.jsonl} (one JSON object per line, flushed as
- * written), {@code samples.jsonl}, {@code checkpoints/} and {@code summary.json}.
+ * written), {@code samples.jsonl}, {@code checkpoints/} and {@code summary.json}; at the end
+ * {@link RunReport} adds {@code plots/} and {@code report.md}. Listeners (the dashboard) see every
+ * record as it is written.
  */
 public final class RunFolder implements AutoCloseable {
+
+  /** Sees each metrics record and sample as it is written. */
+  public interface Listener {
+    void metric(String phase, Map<String, ?> values);
+
+    void sample(String phase, Map<String, ?> values);
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -27,6 +36,7 @@ public final class RunFolder implements AutoCloseable {
   private final BufferedWriter metrics;
   private final BufferedWriter samples;
   private final ObjectNode summary = JSON.createObjectNode();
+  private final java.util.List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private RunFolder(Path dir) throws IOException {
     this.dir = dir;
@@ -68,6 +78,11 @@ public final class RunFolder implements AutoCloseable {
     return dir.resolve("checkpoints").resolve(name);
   }
 
+  /** Sends every later metrics record and sample to {@code listener} too. */
+  public void listen(Listener listener) {
+    listeners.add(listener);
+  }
+
   public void writeConfig(String rendered) throws IOException {
     Files.writeString(dir.resolve("config.conf"), rendered, StandardCharsets.UTF_8);
   }
@@ -79,6 +94,7 @@ public final class RunFolder implements AutoCloseable {
     n.put("time", System.currentTimeMillis() / 1000.0);
     values.forEach((k, v) -> n.set(k, JSON.valueToTree(v)));
     writeLine(metrics, n);
+    listeners.forEach(l -> l.metric(phase, values));
   }
 
   public synchronized void sample(String phase, Map<String, ?> values) {
@@ -86,6 +102,7 @@ public final class RunFolder implements AutoCloseable {
     n.put("phase", phase);
     values.forEach((k, v) -> n.set(k, JSON.valueToTree(v)));
     writeLine(samples, n);
+    listeners.forEach(l -> l.sample(phase, values));
   }
 
   private static void writeLine(BufferedWriter w, ObjectNode n) {

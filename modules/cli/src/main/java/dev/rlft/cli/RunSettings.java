@@ -21,6 +21,7 @@ import dev.rlft.model.SamplingParams;
 import dev.rlft.train.AdamW;
 import dev.rlft.train.Evaluator;
 import dev.rlft.train.GrpoUpdate;
+import dev.rlft.train.PpoUpdate;
 import dev.rlft.train.LrSchedule;
 
 /** The {@code rlft} block of the configuration, parsed once into typed settings. */
@@ -40,7 +41,37 @@ public record RunSettings(
     Grpo grpo,
     Evaluator.Config eval,
     float controlLr,
-    LoraConfig lora) {
+    LoraConfig lora,
+    Algorithm algorithm,
+    Ppo ppo) {
+
+  /** What the RL phase after SFT runs ({@code rl.algorithm}); its name is the phase's name in the run folder. */
+  public enum Algorithm {
+    /** GRPO, plain or process-supervised ({@code grpo.process.enabled}). */
+    GRPO,
+    /** Step-by-step PPO with a critic, on step rewards from {@code grpo.process.prm}. */
+    PPO;
+
+    /** The phase name: {@code grpo} or {@code ppo}. */
+    public String phase() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static Algorithm parse(String name) {
+      for (Algorithm a : values()) {
+        if (a.phase().equals(name.trim().toLowerCase(java.util.Locale.ROOT))) {
+          return a;
+        }
+      }
+      throw new IllegalArgumentException("rl.algorithm must be grpo or ppo, got '" + name + "'");
+    }
+  }
+
+  /**
+   * PPO phase settings ({@code ppo.*}); the loop, sampling, policy learning rate, clip range, beta
+   * and KL estimator come from {@code grpo.*}.
+   */
+  public record Ppo(PpoUpdate.Config update, int epochs, int minibatches) {}
 
   /** SFT phase settings. */
   public record Sft(int steps, int batchSize, float lr, int warmup, float minLrRatio) {
@@ -96,7 +127,63 @@ public record RunSettings(
             e.getInt("max-new-tokens"), e.getInt("batch-size"), seed + 7919),
         (float) c.getDouble("control.lr"),
         c.getBoolean("lora.enabled") ? new LoraConfig(c.getInt("lora.rank"), (float) c.getDouble("lora.alpha"),
-            (float) c.getDouble("lora.dropout"), new java.util.HashSet<>(c.getStringList("lora.targets"))) : null);
+            (float) c.getDouble("lora.dropout"), new java.util.HashSet<>(c.getStringList("lora.targets"))) : null,
+        algorithm(c),
+        ppo(c, update, loop));
+  }
+
+  /** {@code rl.algorithm}; PPO also needs a step scorer, checked here so that a run fails before SFT. */
+  private static Algorithm algorithm(Config c) {
+    Algorithm a = Algorithm.parse(c.getString("rl.algorithm"));
+    Config proc = c.getConfig("grpo.process");
+    if (a == Algorithm.PPO || proc.getBoolean("enabled")) {
+      String prm = proc.getString("prm");
+      String who = a == Algorithm.PPO ? "rl.algorithm = ppo learns from step rewards" : "grpo.process.enabled";
+      if (prm.isBlank()) {
+        throw new IllegalArgumentException(who + ": set grpo.process.prm (an rlft PRM checkpoint, or "
+            + dev.rlft.prm.LenientEquationScorer.NAME + ")");
+      }
+      if (!prm.equals(dev.rlft.prm.LenientEquationScorer.NAME)
+          && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(prm))) {
+        throw new IllegalArgumentException("grpo.process.prm: no PRM checkpoint folder at " + prm);
+      }
+    }
+    return a;
+  }
+
+  /** {@code ppo.*} with every bad value named by its key; parsed whatever the algorithm, so typos show early. */
+  private static Ppo ppo(Config c, GrpoUpdate.Config grpo, Coordinator.Settings loop) {
+    Config p = c.getConfig("ppo");
+    double gamma = p.getDouble("gamma");
+    double lambda = p.getDouble("lambda");
+    double vfCoef = p.getDouble("vf-coef");
+    double clipValue = p.getDouble("clip-value");
+    double criticLr = p.getDouble("critic-lr");
+    int criticWarmup = p.getInt("critic-warmup");
+    int epochs = p.getInt("epochs");
+    int minibatches = p.getInt("minibatches");
+    check(gamma >= 0 && gamma <= 1, "ppo.gamma must be in [0, 1], got " + gamma);
+    check(lambda >= 0 && lambda <= 1, "ppo.lambda must be in [0, 1], got " + lambda);
+    check(vfCoef > 0 && Double.isFinite(vfCoef), "ppo.vf-coef must be finite and > 0, got " + vfCoef);
+    check(clipValue >= 0 && Double.isFinite(clipValue), "ppo.clip-value must be >= 0 (0 = no value clipping), got "
+        + clipValue);
+    check(criticLr > 0 && Double.isFinite(criticLr), "ppo.critic-lr must be finite and > 0, got " + criticLr);
+    check(criticWarmup >= 0, "ppo.critic-warmup must be >= 0, got " + criticWarmup);
+    check(epochs >= 1, "ppo.epochs must be >= 1, got " + epochs);
+    int trajectories = loop.promptsPerStep() * loop.groupSize();
+    check(minibatches >= 1 && minibatches <= trajectories, "ppo.minibatches must be in [1, " + trajectories
+        + "] (grpo.prompts-per-step x grpo.group-size trajectories per batch), got " + minibatches);
+    PpoUpdate.Config update = new PpoUpdate.Config((float) gamma, (float) lambda, p.getBoolean("whiten-advantages"),
+        grpo.clipLow(), grpo.clipHigh(), clipValue == 0 ? Float.POSITIVE_INFINITY : (float) clipValue, (float) vfCoef,
+        grpo.beta(), grpo.kl(), grpo.temperature(), grpo.schedule(),
+        new LrSchedule((float) criticLr, criticWarmup, 0, 1f));
+    return new Ppo(update, epochs, minibatches);
+  }
+
+  private static void check(boolean ok, String message) {
+    if (!ok) {
+      throw new IllegalArgumentException(message);
+    }
   }
 
   /**

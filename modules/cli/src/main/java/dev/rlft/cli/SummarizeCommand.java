@@ -22,13 +22,12 @@ final class SummarizeCommand implements Callable<Integer> {
   @Option(names = "--metric", description = "summary key to tabulate (default ${DEFAULT-VALUE})")
   String metric = "heldout_accuracy";
 
-  private static final String[] PHASES = {"sft", "init", "grpo", "sft_control"};
-
   @Override
   public Integer call() throws Exception {
     ObjectMapper json = new ObjectMapper();
     List<double[]> rows = new ArrayList<>();
-    System.out.printf("%-44s %8s %8s %8s %12s %14s%n", "run", "sft", "grpo", "control", "grpo-sft", "control-sft");
+    // the RL column holds a run's grpo or, for rl.algorithm = ppo, its ppo phase
+    System.out.printf("%-44s %8s %8s %8s %12s %14s%n", "run", "sft", "grpo|ppo", "control", "rl-sft", "control-sft");
     for (Path run : runs) {
       Path file = run.resolve("summary.json");
       if (!Files.isRegularFile(file)) {
@@ -36,7 +35,7 @@ final class SummarizeCommand implements Callable<Integer> {
       }
       JsonNode s = json.readTree(file.toFile());
       double sft = value(s, "sft", "init");
-      double grpo = value(s, "grpo", null);
+      double grpo = value(s, "grpo", "ppo");
       double ctl = value(s, "sft_control", null);
       rows.add(new double[] {sft, grpo, ctl});
       System.out.printf("%-44s %8s %8s %8s %12s %14s%n", run.getFileName(), fmt(sft), fmt(grpo), fmt(ctl),

@@ -13,12 +13,12 @@ import picocli.CommandLine.Option;
         "evaluating on held-out problems after each phase. With no arguments: the embedded arithmetic task."})
 class TrainCommand implements Callable<Integer> { // not final: `rlft node` (NodeCommand) takes the same flags
 
-  enum Phase { all, sft, grpo }
+  enum Phase { all, sft, grpo, ppo }
 
   @Mixin ConfigOptions options;
 
-  @Option(names = "--phase", description = "all (SFT then GRPO), sft, or grpo (needs --init); default: all, or grpo "
-      + "with --init")
+  @Option(names = "--phase", description = "all (SFT then the RL phase of rl.algorithm, GRPO by default), sft, grpo "
+      + "or ppo (the RL phase alone, from --init; ppo sets rl.algorithm=ppo); default: all, or the RL phase with --init")
   Phase phase;
 
   @Option(names = "--init", paramLabel = "DIR", description = "model to start from: an rlft checkpoint folder or a "
@@ -60,6 +60,23 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
   @Option(names = "--max-staleness", description = "weight versions a batch may lag the learner") Integer maxStaleness;
   @Option(names = "--flaw-rate", description = "embedded task: share of flawed reference steps") Double flawRate;
 
+  @Option(names = "--dashboard", arity = "0..1", paramLabel = "PORT", fallbackValue = "-1",
+      description = "serve the live dashboard (curves, actor health, samples, /metrics) on PORT "
+          + "(default rlft.dashboard.port; 0 = any free port); the URL is printed")
+  Integer dashboard;
+
+  @Option(names = "--dashboard-host", paramLabel = "HOST",
+      description = "address the dashboard binds (default 127.0.0.1; any other needs an access token)")
+  String dashboardHost;
+
+  @Option(names = "--dashboard-token", paramLabel = "TOKEN",
+      description = "dashboard access token (or the RLFT_DASHBOARD_TOKEN environment variable)")
+  String dashboardToken;
+
+  @Option(names = "--management", arity = "0..1", paramLabel = "PORT", fallbackValue = "-1",
+      description = "serve Pekko Management /alive and /ready on PORT (default rlft.management.port)")
+  Integer management;
+
   @Override
   public Integer call() throws Exception {
     options.flag("data.train", trainData == null ? null : quote(trainData));
@@ -79,8 +96,16 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
     options.flag("lora.rank", loraRank);
     options.flag("system-prompt", systemPrompt == null ? null : quote(systemPrompt));
     options.flag("model.device", device == null ? null : quote(device));
+    options.flag("rl.algorithm", phase == Phase.ppo ? quote("ppo") : null);
+    boolean phaseGiven = phase != null;
+    options.flag("dashboard.enabled", dashboard != null ? Boolean.TRUE : null);
+    options.flag("dashboard.port", dashboard != null && dashboard >= 0 ? dashboard : null);
+    options.flag("dashboard.host", dashboardHost == null ? null : quote(dashboardHost));
+    options.flag("dashboard.token", dashboardToken == null ? null : quote(dashboardToken));
+    options.flag("management.enabled", management != null ? Boolean.TRUE : null);
+    options.flag("management.port", management != null && management >= 0 ? management : null);
     if (phase == null) {
-      phase = init != null ? Phase.grpo : Phase.all;
+      phase = init != null ? Phase.grpo : Phase.all; // with --init, the RL phase alone, of rl.algorithm
     }
     if (control && phase == Phase.sft) {
       throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");
@@ -98,12 +123,20 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
     }
     Config config = options.resolve();
     RunSettings settings = RunSettings.from(config);
+    if (phaseGiven && (phase == Phase.grpo || phase == Phase.ppo)
+        && !settings.algorithm().phase().equals(phase.name())) {
+      throw new IllegalArgumentException("--phase " + phase + " contradicts rl.algorithm = "
+          + settings.algorithm().phase() + " (use --phase " + settings.algorithm().phase() + ")");
+    }
     Torch.configure(settings.torchThreads());
-    TrainPipeline pipeline = pipeline(settings, config);
-    if (resume != null) {
-      pipeline.resume(resume);
-    } else {
-      pipeline.run(phase != Phase.grpo, phase != Phase.sft, control, init);
+    boolean rlOnly = phase == Phase.grpo || phase == Phase.ppo;
+    try (dev.rlft.dashboard.OpsNode ops = Operations.start(config, System.out)) {
+      TrainPipeline pipeline = pipeline(settings, config).observe(ops);
+      if (resume != null) {
+        pipeline.resume(resume);
+      } else {
+        pipeline.run(!rlOnly, phase != Phase.sft, control, init);
+      }
     }
     return 0;
   }

@@ -33,6 +33,7 @@ import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.train.AdamW;
 import dev.rlft.train.Evaluator;
 import dev.rlft.train.LrSchedule;
+import dev.rlft.train.PpoUpdate;
 import dev.rlft.train.SftTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -47,7 +48,10 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-/** The phases of {@code rlft train}: SFT, GRPO, the continued-SFT control and held-out evaluation. */
+/**
+ * The phases of {@code rlft train}: SFT, the RL phase (GRPO, or PPO with {@code rl.algorithm =
+ * ppo}), the continued-SFT control and held-out evaluation.
+ */
 public final class TrainPipeline {
 
   private final RunSettings s;
@@ -69,6 +73,12 @@ public final class TrainPipeline {
 
   /** Checkpoint metadata: the extra stop ids of the policy's model (generation_config.json's). */
   static final String EOS_KEY = "grpo.eos_ids";
+  /** PPO: the critic of the --init checkpoint, when the RL phase starts from it directly; else null. */
+  private Checkpoint.Critic initCritic;
+  /** PPO: the critic at the end of the RL phase. */
+  private Checkpoint.Critic finalCritic;
+  private dev.rlft.dashboard.OpsNode ops;
+  private Path runDir;
 
   public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
     this(settings, config, out, GrpoRunner.LOCAL);
@@ -80,6 +90,15 @@ public final class TrainPipeline {
     this.config = config;
     this.out = out;
     this.runner = runner;
+  }
+
+  /**
+   * Shows the run on {@code ops} (the dashboard, /metrics and health): every metrics record and
+   * sample, and the health of the GRPO actors.
+   */
+  public TrainPipeline observe(dev.rlft.dashboard.OpsNode ops) {
+    this.ops = ops;
+    return this;
   }
 
   /** Training problems: the embedded task unless {@code data.train} names a JSONL file. */
@@ -106,9 +125,16 @@ public final class TrainPipeline {
    */
   public Path run(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
     reward = s.reward(config);
+    String ending = "The run stopped early.";
     try {
-      return runPhases(doSft, doGrpo, control, init);
+      Path dir = runPhases(doSft, doGrpo, control, init);
+      ending = "The run finished.";
+      return dir;
+    } catch (RuntimeException | IOException e) {
+      ending = "The run stopped early: " + e.getMessage();
+      throw e;
     } finally {
+      report(ending);
       closeReward();
     }
   }
@@ -120,9 +146,16 @@ public final class TrainPipeline {
    */
   public Path resume(Path runDir) throws IOException {
     reward = s.reward(config);
+    String ending = "The run stopped early.";
     try {
-      return resumeGrpo(runDir);
+      Path dir = resumeGrpo(runDir);
+      ending = "The run finished.";
+      return dir;
+    } catch (RuntimeException | IOException e) {
+      ending = "The run stopped early: " + e.getMessage();
+      throw e;
     } finally {
+      report(ending);
       closeReward();
     }
   }
@@ -168,6 +201,9 @@ public final class TrainPipeline {
       out.printf("resuming GRPO in %s after step %d (weight version %d)%n", run.dir(), cursor.trainedSteps(),
           at.weightVersion());
       run.metric("grpo_resume", Map.of("after_step", cursor.trainedSteps(), "weight_version", at.weightVersion()));
+      watch(run);
+      // PPO: the rolling checkpoint holds the critic as of the same step
+      initCritic = at.critic();
       grpoPhase(run, root, start, startPath, at.model(), train, heldout, false, at);
       out.println("run folder: " + run.dir());
       return run.dir();
@@ -188,7 +224,8 @@ public final class TrainPipeline {
       tokenizer = source.tokenizer();
       eosIds = source.eosIds();
     } else if (!doSft) {
-      throw new IllegalArgumentException("--phase grpo needs --init (an SFT checkpoint or a Hugging Face model folder)");
+      throw new IllegalArgumentException("--phase " + s.algorithm().phase()
+          + " needs --init (an SFT checkpoint or a Hugging Face model folder)");
     } else if (s.lora() != null) {
       throw new IllegalArgumentException("lora.enabled trains adapters on a pretrained model: give --init");
     }
@@ -199,6 +236,7 @@ public final class TrainPipeline {
         NDManager root = Devices.newBaseManager()) {
       run.writeConfig(config.getConfig("rlft").atKey("rlft").root()
           .render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
+      watch(run);
       out.printf("run folder %s%nmodel: %s, %d parameters (dim %d, %d layers) on %s%s; %d training and %d held-out "
           + "problems%n", run.dir(), mc.architecture().modelType(), mc.parameterCount(), mc.dim(), mc.nLayers(),
           Devices.current(), s.lora() != null ? ", LoRA rank " + s.lora().rank() : "", train.size(), heldout.size());
@@ -215,6 +253,8 @@ public final class TrainPipeline {
         evaluate(run, root, "sft", start.weights(), mc, heldout, Map.of("steps", s.sft().steps()));
       }
       if (doGrpo) {
+        // a saved critic belongs to the --init policy: with SFT in between, the critic starts afresh
+        initCritic = source != null && source.checkpoint() != null && !doSft ? source.checkpoint().critic() : null;
         Path startPath = doSft ? run.checkpoint("sft") : init;
         grpoPhase(run, root, start, startPath, mc, train, heldout, control, null);
       }
@@ -234,8 +274,9 @@ public final class TrainPipeline {
     long t0 = System.nanoTime();
     Map<String, float[]> weights = grpo(run, start, startPath, train, resumeFrom);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), "grpo",
-        Map.of("seed", Long.toString(s.seed()))).save(run.checkpoint("grpo"));
+    String rl = s.algorithm().phase();
+    new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), rl,
+        Map.of("seed", Long.toString(s.seed()))).withCritic(finalCritic).save(run.checkpoint(rl));
     HuggingFaceFolder.save(run.dir().resolve("hf"), mc, weights, tokenizer);
     out.println("Hugging Face export of the trained policy: " + run.dir().resolve("hf"));
     Map<String, Object> extra = new LinkedHashMap<>();
@@ -252,7 +293,7 @@ public final class TrainPipeline {
     if (resumeFrom != null) {
       extra.put("resumed_after_step", ResumeCursor.fromMetadata(resumeFrom.metadata()).trainedSteps());
     }
-    evaluate(run, root, "grpo", weights, mc, heldout, extra);
+    evaluate(run, root, rl, weights, mc, heldout, extra);
     if (control) {
       Checkpoint ctl = continuedSft(run, root, start, train, seconds);
       evaluate(run, root, "sft_control", ctl.weights(), mc, heldout,
@@ -306,12 +347,16 @@ public final class TrainPipeline {
 
   private Map<String, float[]> grpo(RunFolder run, Checkpoint start, Path startPath, List<Problem> train,
       Checkpoint resumeFrom, NDManager prmManager) throws IOException {
+    boolean ppo = s.algorithm() == RunSettings.Algorithm.PPO;
+    Learner.Ppo ppoInit = ppo
+        ? new Learner.Ppo(s.ppo().update(), s.ppo().epochs(), s.ppo().minibatches(), initCritic, s.seed() + 37)
+        : null;
     Learner.Init init = resumeFrom == null
         ? new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(), s.grpo().update(),
-            s.lora(), s.seed() + 31)
+            s.lora(), s.seed() + 31, ppoInit)
         : new Learner.Init(resumeFrom.model(), tokenizer, resumeFrom.weights(), start.weights(),
             resumeFrom.weightVersion(), s.adam(), withBeta(s.grpo().update(), resumeFrom.metadata()), s.lora(),
-            s.seed() + 31, new Learner.Resume(resumeFrom.optimizerState(), resumeFrom.optimizerSteps(),
+            s.seed() + 31, ppoInit, new Learner.Resume(resumeFrom.optimizerState(), resumeFrom.optimizerSteps(),
                 resumeFrom.adapters()));
     Map<String, String> stored = new LinkedHashMap<>();
     stored.put(START_KEY, startPath.toAbsolutePath().toString());
@@ -323,7 +368,7 @@ public final class TrainPipeline {
     ProcessRewardModel prm = null;
     dev.rlft.prm.StepScorer scorer = null;
     LocalGrpoRun.ProcessPlan processPlan = null;
-    if (proc.getBoolean("enabled")) {
+    if (proc.getBoolean("enabled") || ppo) {
       if (proc.getString("prm").isEmpty()) {
         throw new IllegalArgumentException("grpo.process.enabled needs grpo.process.prm (an rlft PRM checkpoint)");
       }
@@ -357,14 +402,21 @@ public final class TrainPipeline {
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, s.grpo().loop(), new PromptFeed(train, s.seed() + 17),
         tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers(),
         new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType), processPlan, recovery);
-    out.printf("GRPO: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%s%n",
+    if (ppo) {
+      PpoUpdate.Config pc = s.ppo().update();
+      out.printf("PPO: gamma %.3f, lambda %.3f, %d epochs x %d minibatches, vf-coef %.2f, critic lr %.1e; critic: %s%n",
+          pc.gamma(), pc.lambda(), s.ppo().epochs(), s.ppo().minibatches(), pc.vfCoef(), pc.criticSchedule().peak(),
+          initCritic != null ? "restored from --init (" + initCritic.optimizerSteps() + " optimizer steps)"
+              : "full-weight copy of the starting policy, fresh value head");
+    }
+    out.printf("%s: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%s%n", label(),
         s.grpo().loop().steps(), s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(),
         s.grpo().update().schedule().peak(), s.grpo().update().beta(), s.grpo().loop().maxStaleness(),
         s.lora() != null ? String.format(", LoRA rank %d alpha %.0f on %s", s.lora().rank(), s.lora().alpha(),
             new java.util.TreeSet<>(s.lora().targets())) : "");
     LocalGrpoRun.Result result;
     try {
-      result = runner.run(plan, config, r -> report(run, r));
+      result = runner.run(plan, config, r -> report(run, r), ops == null ? null : ops::attach);
     } finally {
       if (prm != null) {
         prm.close();
@@ -373,7 +425,8 @@ public final class TrainPipeline {
     if (result.finished().error() != null) {
       throw new IllegalStateException(result.finished().error());
     }
-    out.printf("GRPO: %d steps in %.0f s (%.1f samples/s), dropped batches: %s%n", result.finished().steps(),
+    finalCritic = result.critic();
+    out.printf("%s: %d steps in %.0f s (%.1f samples/s), dropped batches: %s%n", label(), result.finished().steps(),
         result.finished().seconds(), result.finished().trainedSamples() / result.finished().seconds(),
         result.finished().dropped().isEmpty() ? "none" : result.finished().dropped());
     Coordinator.Groups g = result.finished().groups();
@@ -394,14 +447,20 @@ public final class TrainPipeline {
         c.kl(), c.aggregation(), c.temperature(), c.schedule());
   }
 
+  /** GRPO or PPO, as the step lines name the RL phase. */
+  private String label() {
+    return s.algorithm().name();
+  }
+
   private void report(RunFolder run, StepReport r) {
     Map<String, Double> m = r.metrics();
     boolean skipped = m.getOrDefault("skipped", 0.0) > 0;
     if (skipped) {
       skippedUpdates++;
     }
-    out.printf("grpo %3d | reward %.3f acc %.3f | kl %.4f loss %+.4f clip %.3f ent %.3f | %5.0f tok/s | v%d stale %d | %.0fs%s%n",
-        r.step(), m.get("reward"), m.get("accuracy"), m.get("kl"), m.get("loss"), m.get("clip_frac"),
+    String rl = s.algorithm().phase();
+    out.printf("%s %3d | reward %.3f acc %.3f | kl %.4f loss %+.4f clip %.3f ent %.3f | %5.0f tok/s | v%d stale %d | %.0fs%s%n",
+        rl, r.step(), m.get("reward"), m.get("accuracy"), m.get("kl"), m.get("loss"), m.get("clip_frac"),
         m.get("entropy"), m.get("gen_tokens_per_s"), r.version(), r.staleness(), m.get("elapsed_s"),
         skipped ? " | update skipped: non-finite gradient" : "");
     if (m.containsKey("prm_fallback")) {
@@ -410,6 +469,10 @@ public final class TrainPipeline {
           m.containsKey("sentinel_action") ? " | sentinel: " + HackingSentinel.Action.values()[
               m.get("sentinel_action").intValue() - 1].name().toLowerCase() + " (see the log)" : "");
     }
+    if (m.containsKey("value_loss")) {
+      out.printf("         critic | value loss %.4f explained var %+.3f | value %.3f return %.3f | |adv| %.3f%n",
+          m.get("value_loss"), m.get("explained_variance"), m.get("value_mean"), m.get("return_mean"), m.get("adv_abs"));
+    }
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());
     rec.put("batch", r.batchId());
@@ -417,8 +480,55 @@ public final class TrainPipeline {
     rec.put("generated_with", r.generatedWith());
     rec.put("staleness", r.staleness());
     rec.putAll(m);
-    run.metric("grpo", rec);
-    run.sample("grpo", Map.of("step", r.step(), "completion", r.sampleText(), "correct", r.sampleCorrect()));
+    run.metric(rl, rec);
+    Map<String, Object> sample = new LinkedHashMap<>();
+    sample.put("step", r.step());
+    sample.put("completion", r.sampleText());
+    sample.put("correct", r.sampleCorrect());
+    if (r.samplePrompt() != null) {
+      sample.put("prompt", r.samplePrompt());
+      sample.put("answer", r.sampleAnswer());
+    }
+    if (r.sampleSteps() != null && r.sampleStepScores() != null) {
+      sample.put("steps", r.sampleSteps());
+      sample.put("step_scores", r.sampleStepScores());
+    }
+    run.sample(rl, sample);
+  }
+
+  /** Remembers the run folder for its report, and feeds it to the dashboard when one watches. */
+  private void watch(RunFolder run) {
+    runDir = run.dir();
+    if (ops != null) {
+      dev.rlft.dashboard.RunFeed feed = ops.feed();
+      run.listen(new RunFolder.Listener() {
+        @Override
+        public void metric(String phase, Map<String, ?> values) {
+          feed.metric(phase, values);
+        }
+
+        @Override
+        public void sample(String phase, Map<String, ?> values) {
+          feed.sample(phase, values);
+        }
+      });
+      ops.runStarted(run.dir().toString());
+    }
+  }
+
+  /**
+   * The run folder's plots and report.md (quietly: the last line stays the run folder's); a failure
+   * here is reported, and never hides the run's own.
+   */
+  private void report(String ending) {
+    if (runDir == null) {
+      return;
+    }
+    try {
+      RunReport.write(runDir, ending);
+    } catch (IOException | RuntimeException e) {
+      out.println("note: writing the run report failed: " + e);
+    }
   }
 
   /** The control: continued SFT from the SFT checkpoint for {@code seconds} of wall time. */

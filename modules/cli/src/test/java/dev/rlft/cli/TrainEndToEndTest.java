@@ -95,6 +95,11 @@ class TrainEndToEndTest {
           new HashSet<>(s.map(p -> p.getFileName().toString()).toList()), "no temporary folders left");
     }
 
+    String report = Files.readString(run.resolve("report.md"));
+    assertTrue(report.contains("The run finished.") && report.contains("(plots/grpo-reward.png)")
+        && report.contains("(plots/sft-loss.png)") && report.contains("(plots/sft-control-loss.png)"), report);
+    assertTrue(Files.size(run.resolve("plots").resolve("grpo-kl.png")) > 1000, "plots are drawn");
+
     JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
     for (String phase : List.of("sft", "grpo", "sft_control")) {
       assertTrue(summary.has(phase), summary::toString);

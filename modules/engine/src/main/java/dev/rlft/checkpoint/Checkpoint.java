@@ -7,6 +7,7 @@ import dev.rlft.model.ModelConfig;
 import dev.rlft.model.RopeScaling;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.proto.checkpoint.CheckpointManifest;
+import dev.rlft.proto.checkpoint.CriticProto;
 import dev.rlft.proto.checkpoint.LoraProto;
 import dev.rlft.proto.checkpoint.ModelConfigProto;
 import dev.rlft.proto.checkpoint.RopeScalingProto;
@@ -44,6 +45,8 @@ import java.util.zip.CRC32;
  * @param optimizerState AdamW moments ("m/NAME", "v/NAME") of what was trained; empty when not saved
  * @param lora adapter settings, or null when the whole model was trained
  * @param adapters adapter matrices (PEFT names); empty without {@code lora}
+ * @param critic a PPO run's critic, or null (GRPO and SFT checkpoints, and every checkpoint written
+ *     before critics were saved)
  */
 public record Checkpoint(
     ModelConfig model,
@@ -55,7 +58,28 @@ public record Checkpoint(
     String phase,
     Map<String, String> metadata,
     LoraConfig lora,
-    Map<String, float[]> adapters) {
+    Map<String, float[]> adapters,
+    Critic critic) {
+
+  /**
+   * A PPO critic ({@code dev.rlft.train.ValueModel}): its full-weight backbone, of the policy's
+   * shape, and its value head in one map (the names do not collide), with its optimizer's moments
+   * and step count.
+   *
+   * @param optimizerState AdamW moments ("m/NAME", "v/NAME"); empty when not saved
+   */
+  public record Critic(Map<String, float[]> weights, Map<String, float[]> optimizerState, long optimizerSteps) {
+    public Critic {
+      weights = Map.copyOf(weights);
+      optimizerState = Map.copyOf(optimizerState);
+      if (weights.isEmpty()) {
+        throw new IllegalArgumentException("a critic without weights");
+      }
+      if (optimizerSteps < 0) {
+        throw new IllegalArgumentException("critic optimizer steps must be >= 0, got " + optimizerSteps);
+      }
+    }
+  }
 
   public static final int FORMAT_VERSION = 1;
   public static final String MANIFEST = "manifest.pb";
@@ -74,11 +98,26 @@ public record Checkpoint(
     }
   }
 
+  /** A checkpoint without a critic. */
+  public Checkpoint(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+      Map<String, float[]> optimizerState, long optimizerSteps, long weightVersion, String phase,
+      Map<String, String> metadata, LoraConfig lora, Map<String, float[]> adapters) {
+    this(model, tokenizer, weights, optimizerState, optimizerSteps, weightVersion, phase, metadata, lora, adapters,
+        null);
+  }
+
+  /** This checkpoint with {@code critic} (null: without one). */
+  public Checkpoint withCritic(Critic critic) {
+    return new Checkpoint(model, tokenizer, weights, optimizerState, optimizerSteps, weightVersion, phase, metadata,
+        lora, adapters, critic);
+  }
+
   /** A checkpoint of a fully trained model (no adapters). */
   public Checkpoint(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
       Map<String, float[]> optimizerState, long optimizerSteps, long weightVersion, String phase,
       Map<String, String> metadata) {
-    this(model, tokenizer, weights, optimizerState, optimizerSteps, weightVersion, phase, metadata, null, Map.of());
+    this(model, tokenizer, weights, optimizerState, optimizerSteps, weightVersion, phase, metadata, null, Map.of(),
+        null);
   }
 
   /** Writes this checkpoint to {@code dir} atomically, replacing what was there. */
@@ -106,7 +145,13 @@ public record Checkpoint(
         long offset = 0;
         offset = writeTensors(out, new java.util.TreeMap<>(weights), offset, crc, manifest::addWeights);
         offset = writeTensors(out, new java.util.TreeMap<>(optimizerState), offset, crc, manifest::addOptimizerState);
-        writeTensors(out, new java.util.TreeMap<>(adapters), offset, crc, manifest::addAdapters);
+        offset = writeTensors(out, new java.util.TreeMap<>(adapters), offset, crc, manifest::addAdapters);
+        if (critic != null) {
+          CriticProto.Builder c = CriticProto.newBuilder().setOptimizerSteps(critic.optimizerSteps());
+          offset = writeTensors(out, new java.util.TreeMap<>(critic.weights()), offset, crc, c::addWeights);
+          writeTensors(out, new java.util.TreeMap<>(critic.optimizerState()), offset, crc, c::addOptimizerState);
+          manifest.setCritic(c);
+        }
         out.force(true);
       }
       manifest.setTensorsCrc32((int) crc.getValue());
@@ -192,7 +237,10 @@ public record Checkpoint(
         manifest.getMetadataMap(),
         manifest.hasLora() ? new LoraConfig(manifest.getLora().getRank(), manifest.getLora().getAlpha(),
             manifest.getLora().getDropout(), new java.util.HashSet<>(manifest.getLora().getTargetsList())) : null,
-        readTensors(manifest.getAdaptersList(), buf, dir));
+        readTensors(manifest.getAdaptersList(), buf, dir),
+        manifest.hasCritic() ? new Critic(readTensors(manifest.getCritic().getWeightsList(), buf, dir),
+            readTensors(manifest.getCritic().getOptimizerStateList(), buf, dir),
+            manifest.getCritic().getOptimizerSteps()) : null);
   }
 
   private static Map<String, float[]> readTensors(Iterable<TensorEntry> entries, ByteBuffer buf, Path dir) throws IOException {

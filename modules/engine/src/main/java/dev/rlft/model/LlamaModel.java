@@ -367,6 +367,33 @@ public final class LlamaModel implements AutoCloseable {
     overwrite(adapters, weights, "adapters");
   }
 
+  /**
+   * Overwrites some tensors in place, base weights and adapters alike, leaving the others as they
+   * are (a weight sync that moved only what changed). Every name must be one of this model's
+   * weights or adapters, with its number of values.
+   */
+  public void loadTensors(Map<String, float[]> tensors) {
+    List<String> unknown = new ArrayList<>();
+    for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+      NDArray t = params.containsKey(e.getKey()) ? params.get(e.getKey()) : adapters.get(e.getKey());
+      if (t == null) {
+        unknown.add(e.getKey());
+      } else if (e.getValue().length != t.getShape().size()) {
+        throw new IllegalArgumentException(
+            "tensor '" + e.getKey() + "' has " + e.getValue().length + " values, expected " + t.getShape());
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new IllegalArgumentException("tensors not in this model: " + unknown);
+    }
+    NativeCompute.locked(() -> {
+      for (Map.Entry<String, float[]> e : tensors.entrySet()) {
+        NDArray t = params.containsKey(e.getKey()) ? params.get(e.getKey()) : adapters.get(e.getKey());
+        write(t, e.getValue());
+      }
+    });
+  }
+
   private void overwrite(Map<String, NDArray> target, Map<String, float[]> weights, String what) {
     NativeCompute.locked(() -> overwriteLocked(target, weights, what));
   }
@@ -385,12 +412,16 @@ public final class LlamaModel implements AutoCloseable {
         throw new IllegalArgumentException(
             "tensor '" + e.getKey() + "' has " + data.length + " values, expected " + e.getValue().getShape());
       }
-      if (dtype == DataType.FLOAT32) {
-        e.getValue().set(data);
-      } else {
-        try (NDArray f = manager.create(data, e.getValue().getShape()); NDArray c = f.toType(dtype, false)) {
-          c.copyTo(e.getValue());
-        }
+      write(e.getValue(), data);
+    }
+  }
+
+  private void write(NDArray target, float[] data) {
+    if (dtype == DataType.FLOAT32) {
+      target.set(data);
+    } else {
+      try (NDArray f = manager.create(data, target.getShape()); NDArray c = f.toType(dtype, false)) {
+        c.copyTo(target);
       }
     }
   }

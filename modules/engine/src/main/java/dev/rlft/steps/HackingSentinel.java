@@ -39,7 +39,15 @@ public final class HackingSentinel {
     /** Multiply the KL weight beta by {@link Config#betaFactor()}. */
     RAISE_BETA,
     /** Stop training: no more batches are generated and the run ends with the reason. */
-    PAUSE;
+    PAUSE,
+    /**
+     * Switch to the guarded process-reward settings ({@link ProcessRewards.Config#guarded}):
+     * credit {@link Config#switchTo()}, trivial steps merged, outcome gate, returns normalised,
+     * outcome weight at least 1. Switching the credit rule alone does not undo a hack already
+     * learned: min-form still scores a completion of filler steps as high as the PRM scores one
+     * filler step (see docs/results.md).
+     */
+    GUARD;
 
     public static Action parse(String name) {
       for (Action a : values()) {
@@ -48,7 +56,7 @@ public final class HackingSentinel {
         }
       }
       throw new IllegalArgumentException("unknown sentinel action '" + name + "'; valid: warn, switch-credit, "
-          + "raise-beta, pause");
+          + "raise-beta, pause, guard");
     }
   }
 

@@ -38,8 +38,9 @@ import java.util.Objects;
  *
  * <p>A rollout is first {@link #prepare}d (old values, reference log-probabilities, advantages and
  * returns, computed once without gradient and kept as Java arrays), then {@link #step(Batch)}ped
- * once per PPO epoch; {@link #step(List, List)} does both for one epoch. The policy optimizer must
- * cover {@code policy.trainableParameters()} and the critic optimizer {@code
+ * once per PPO epoch (or per minibatch, {@link Batch#rows}); {@link #step(List, List)} does both
+ * for one epoch, {@link #train} runs several epochs of shuffled minibatches. The policy optimizer
+ * must cover {@code policy.trainableParameters()} and the critic optimizer {@code
  * critic.trainableParameters()}.
  */
 public final class PpoUpdate {
@@ -127,9 +128,9 @@ public final class PpoUpdate {
    * @param oldValues the critic's values when prepared
    * @param advantages GAE advantages, whitened when configured
    * @param returns GAE returns, the critic's targets
-   * @param metrics adv_mean and adv_std (of the advantages before whitening, Bessel std),
-   *     returns_mean, values_mean (of the old values), explained_variance (returns vs old values,
-   *     {@link ValueLoss#explainedVariance}), reward_sum (mean per trajectory), tokens
+   * @param metrics adv_mean, adv_std (Bessel) and adv_abs (mean absolute value) of the advantages
+   *     before whitening, return_mean, value_mean (of the old values), explained_variance (returns
+   *     vs old values, {@link ValueLoss#explainedVariance}), reward_sum (mean per trajectory), tokens
    */
   public record Batch(
       SequenceBatch sequences,
@@ -139,7 +140,29 @@ public final class PpoUpdate {
       float[][] oldValues,
       float[][] advantages,
       float[][] returns,
-      Map<String, Double> metrics) {}
+      Map<String, Double> metrics) {
+
+    /**
+     * A minibatch: the trajectories {@code indices} with their prepared arrays (advantages stay as
+     * prepared over the whole rollout, whitening included) and the whole rollout's metrics.
+     */
+    public Batch rows(int[] indices) {
+      SequenceBatch sb = sequences.rows(indices);
+      int w = sb.width() - 1;
+      return new Batch(sb, pick(mask, indices, w), pick(oldLogp, indices, w),
+          refLogp == null ? null : pick(refLogp, indices, w), pick(oldValues, indices, w),
+          pick(advantages, indices, w), pick(returns, indices, w), metrics);
+    }
+
+    /** Rows cut to {@code width}: what lies beyond a row's own length is padding, 0 in every array. */
+    private static float[][] pick(float[][] a, int[] indices, int width) {
+      float[][] out = new float[indices.length][];
+      for (int i = 0; i < indices.length; i++) {
+        out[i] = java.util.Arrays.copyOf(a[indices[i]], width);
+      }
+      return out;
+    }
+  }
 
   /** Updates in a row that may be skipped for a non-finite loss or gradient before the run fails. */
   public static final int MAX_CONSECUTIVE_SKIPS = GrpoUpdate.MAX_CONSECUTIVE_SKIPS;
@@ -151,7 +174,7 @@ public final class PpoUpdate {
   private final AdamW policyOptimizer;
   private final ValueModel critic;
   private final AdamW criticOptimizer;
-  private final Config config;
+  private Config config;
   private final int pad;
   private int consecutiveSkips;
 
@@ -266,8 +289,9 @@ public final class PpoUpdate {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("adv_mean", adv.mean());
     metrics.put("adv_std", adv.std());
-    metrics.put("returns_mean", Gae.Moments.of(gae.returns(), mask).mean());
-    metrics.put("values_mean", Gae.Moments.of(oldValues, mask).mean());
+    metrics.put("adv_abs", meanAbs(gae.advantages(), mask));
+    metrics.put("return_mean", Gae.Moments.of(gae.returns(), mask).mean());
+    metrics.put("value_mean", Gae.Moments.of(oldValues, mask).mean());
     metrics.put("explained_variance", explainedVariance(gae.returns(), oldValues, mask));
     double rewardSum = 0;
     for (float[] r : tokenRewards) {
@@ -285,7 +309,7 @@ public final class PpoUpdate {
   /**
    * One gradient step of policy and critic on a prepared rollout.
    *
-   * @return metrics: loss, pg_loss, vf_loss (before vf-coef), kl, clip_frac, vf_clip_frac, ratio,
+   * @return metrics: loss, pg_loss, value_loss (before vf-coef), kl, clip_frac, value_clip_frac, ratio,
    *     entropy, grad_norm and critic_grad_norm (before clipping; NaN when skipped), lr, critic_lr,
    *     skipped (1 when the loss or a gradient was non-finite and the update was dropped for both
    *     models; more than {@link #MAX_CONSECUTIVE_SKIPS} in a row is an error), then the batch's
@@ -334,10 +358,10 @@ public final class PpoUpdate {
         }
         metrics.put("loss", (double) lossValue);
         metrics.put("pg_loss", (double) pg.policyLoss());
-        metrics.put("vf_loss", (double) vf.loss().getFloat());
+        metrics.put("value_loss", (double) vf.loss().getFloat());
         metrics.put("kl", (double) pg.kl());
         metrics.put("clip_frac", (double) pg.clipFraction());
-        metrics.put("vf_clip_frac", (double) vf.clipFraction());
+        metrics.put("value_clip_frac", (double) vf.clipFraction());
         metrics.put("ratio", (double) pg.meanRatio());
         NDArray ent = cur.entropy().stopGradient();
         metrics.put("entropy", (double) (ent.mul(mask).sum().getFloat() / Math.max(1f, mask.sum().getFloat())));
@@ -371,6 +395,126 @@ public final class PpoUpdate {
     metrics.put("critic_lr", (double) criticLr);
     metrics.putAll(b.metrics());
     return metrics;
+  }
+
+  /**
+   * One rollout's whole PPO update: {@link #prepare}, then {@code epochs} passes over it, each in
+   * {@code minibatches} minibatches of shuffled trajectories (sizes differ by at most one), one
+   * gradient step of policy and critic per minibatch. A skipped step (non-finite loss or gradient)
+   * ends the update: more passes over a batch that poisoned one step would only repeat it, and it
+   * counts once towards {@link #MAX_CONSECUTIVE_SKIPS}.
+   *
+   * @param seed the minibatch shuffle's seed
+   * @return the mean over the steps taken of each {@link #step(Batch)} metric (non-finite values
+   *     left out of the mean), lr and critic_lr of the last step, skipped (1 only when no step was
+   *     applied, so the weights did not change; then the skipped step's metrics), ppo_steps (steps
+   *     applied), then the rollout's {@link Batch#metrics()}
+   * @throws IllegalArgumentException for {@code epochs < 1}, {@code minibatches < 1} or more
+   *     minibatches than trajectories, and what {@link #prepare} rejects
+   */
+  public Map<String, Double> train(List<Trajectory> batch, List<float[]> tokenRewards, int epochs, int minibatches,
+      long seed) {
+    if (epochs < 1) {
+      throw new IllegalArgumentException("ppo epochs must be >= 1, got " + epochs);
+    }
+    if (minibatches < 1 || minibatches > batch.size()) {
+      throw new IllegalArgumentException("ppo minibatches must be in [1, " + batch.size()
+          + "] (the batch's trajectories), got " + minibatches);
+    }
+    Batch prepared = prepare(batch, tokenRewards);
+    java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+    Map<String, double[]> sums = new LinkedHashMap<>(); // key -> {sum, count}
+    Map<String, Double> last = null;
+    int applied = 0;
+    epochs:
+    for (int e = 0; e < epochs; e++) {
+      int[] order = minibatches == 1 ? null : shuffled(batch.size(), rng);
+      for (int k = 0; k < minibatches; k++) {
+        Batch part = order == null ? prepared : prepared.rows(java.util.Arrays.copyOfRange(order,
+            k * batch.size() / minibatches, (k + 1) * batch.size() / minibatches));
+        if (part.sequences().targetCount() == 0) {
+          continue; // only empty completions: nothing to learn from, and a token mean of nothing
+        }
+        last = step(part);
+        if (last.get("skipped") > 0) {
+          break epochs;
+        }
+        applied++;
+        for (Map.Entry<String, Double> m : last.entrySet()) {
+          if (!notAveraged(m.getKey()) && Double.isFinite(m.getValue())) {
+            double[] acc = sums.computeIfAbsent(m.getKey(), x -> new double[2]);
+            acc[0] += m.getValue();
+            acc[1]++;
+          }
+        }
+      }
+    }
+    if (applied == 0) {
+      Map<String, Double> out = new LinkedHashMap<>(last);
+      out.put("ppo_steps", 0.0);
+      return out;
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    sums.forEach((k, acc) -> out.put(k, acc[0] / acc[1]));
+    out.put("lr", last.get("lr"));
+    out.put("critic_lr", last.get("critic_lr"));
+    out.put("skipped", 0.0);
+    out.put("ppo_steps", (double) applied);
+    out.putAll(prepared.metrics());
+    return out;
+  }
+
+  /** Keys of a step's metrics that {@link #train} reports otherwise than as a mean over its steps. */
+  private static boolean notAveraged(String key) {
+    return key.equals("skipped") || key.equals("lr") || key.equals("critic_lr");
+  }
+
+  private static int[] shuffled(int n, java.util.SplittableRandom rng) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
+  }
+
+  /**
+   * Multiplies the KL weight beta by {@code factor} from the next step on (the reward-hacking
+   * sentinel's raise-beta); a beta of 0 stays 0.
+   *
+   * @throws IllegalArgumentException for a factor below 1 or not finite
+   */
+  public void scaleBeta(float factor) {
+    if (!(factor >= 1) || Float.isInfinite(factor)) {
+      throw new IllegalArgumentException("beta factor must be finite and >= 1, got " + factor);
+    }
+    Config c = config;
+    config = new Config(c.gamma(), c.lambda(), c.whitenAdvantages(), c.clipLow(), c.clipHigh(), c.clipValue(),
+        c.vfCoef(), c.beta() * factor, c.kl(), c.temperature(), c.policySchedule(), c.criticSchedule());
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  /** Mean of {@code |x|} where the mask is 1, in double; 0 with no such entry. */
+  private static double meanAbs(float[][] x, float[][] mask) {
+    double sum = 0;
+    long n = 0;
+    for (int b = 0; b < mask.length; b++) {
+      for (int t = 0; t < mask[b].length; t++) {
+        if (mask[b][t] == 1f) {
+          sum += Math.abs(x[b][t]);
+          n++;
+        }
+      }
+    }
+    return n == 0 ? 0 : sum / n;
   }
 
   /**

@@ -38,6 +38,25 @@ public final class SequenceBatch {
     return rows.length;
   }
 
+  /**
+   * The rows {@code indices}, in that order, as a batch of their own (its width is the longest of
+   * them, so it may be narrower than this one).
+   *
+   * @throws IllegalArgumentException for no index or one out of range
+   */
+  public SequenceBatch rows(int[] indices) {
+    List<int[]> picked = new java.util.ArrayList<>(indices.length);
+    int[] starts = new int[indices.length];
+    for (int i = 0; i < indices.length; i++) {
+      if (indices[i] < 0 || indices[i] >= rows.length) {
+        throw new IllegalArgumentException("row " + indices[i] + " outside a batch of " + rows.length);
+      }
+      picked.add(rows[indices[i]]);
+      starts[i] = targetStart[indices[i]];
+    }
+    return new SequenceBatch(picked, starts);
+  }
+
   public int width() {
     return width;
   }

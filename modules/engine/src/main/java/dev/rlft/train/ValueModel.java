@@ -175,6 +175,42 @@ public final class ValueModel implements AutoCloseable {
     });
   }
 
+  /**
+   * The backbone's weights (merged, with adapters) and the head in one map, as {@link
+   * #fromExport} reads them back and a checkpoint stores them; the names do not collide.
+   */
+  public Map<String, float[]> exportWeights() {
+    Map<String, float[]> out = new LinkedHashMap<>(backbone.exportWeights());
+    out.putAll(exportHead());
+    return out;
+  }
+
+  /**
+   * A critic from {@link #exportWeights()}: a full-weight backbone of shape {@code config},
+   * trainable or frozen, and the saved head.
+   *
+   * @throws IllegalArgumentException when the head or a backbone tensor is missing or misshaped
+   */
+  public static ValueModel fromExport(ModelConfig config, Map<String, float[]> weights, NDManager parent,
+      boolean trainable) {
+    Map<String, float[]> backboneWeights = new LinkedHashMap<>(weights);
+    Map<String, float[]> head = new LinkedHashMap<>();
+    for (String name : new String[] {HEAD_WEIGHT, HEAD_BIAS}) {
+      float[] t = backboneWeights.remove(name);
+      if (t == null) {
+        throw new IllegalArgumentException("critic weights lack " + name);
+      }
+      head.put(name, t);
+    }
+    LlamaModel backbone = LlamaModel.fromWeights(config, backboneWeights, parent, trainable);
+    try {
+      return withHead(backbone, head);
+    } catch (RuntimeException e) {
+      backbone.close();
+      throw e;
+    }
+  }
+
   public LlamaModel backbone() {
     return backbone;
   }

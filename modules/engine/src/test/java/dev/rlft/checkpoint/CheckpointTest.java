@@ -112,6 +112,39 @@ class CheckpointTest {
   }
 
   @Test
+  void saveThenLoad_withCritic_roundTripsCriticWeightsMomentsAndSteps_besideThePolicy() throws IOException {
+    Random r = new Random(5);
+    Map<String, float[]> criticWeights = new LinkedHashMap<>();
+    criticWeights.put("model.norm.weight", random(r, MODEL.dim()));
+    criticWeights.put("value_head.weight", random(r, MODEL.dim()));
+    criticWeights.put("value_head.bias", new float[] {Float.MIN_VALUE});
+    Map<String, float[]> criticMoments = Map.of("m/value_head.bias", new float[] {0.5f},
+        "v/value_head.bias", new float[] {0.25f});
+    Checkpoint plain = sample(2, "ppo");
+    Checkpoint saved = plain.withCritic(new Checkpoint.Critic(criticWeights, criticMoments, 17));
+    Path dir = tmp.resolve("ppo");
+
+    saved.save(dir);
+    Checkpoint loaded = Checkpoint.load(dir);
+
+    assertBitsEqual(plain.weights(), loaded.weights());
+    assertBitsEqual(plain.optimizerState(), loaded.optimizerState());
+    assertBitsEqual(criticWeights, loaded.critic().weights());
+    assertBitsEqual(criticMoments, loaded.critic().optimizerState());
+    assertEquals(17, loaded.critic().optimizerSteps());
+    assertEquals("ppo", loaded.phase());
+  }
+
+  @Test
+  void load_checkpointWithoutCritic_hasNone() throws IOException {
+    Path dir = tmp.resolve("grpo");
+    sample(3, "grpo").save(dir);
+
+    assertEquals(null, Checkpoint.load(dir).critic());
+    assertThrows(IllegalArgumentException.class, () -> new Checkpoint.Critic(Map.of(), Map.of(), 0));
+  }
+
+  @Test
   void saveThenLoad_untiedModelWithoutOptimizerState_roundTrips() throws IOException {
     ModelConfig untied = new ModelConfig(TOK.vocabSize(), 16, 2, 4, 2, 40, 64, 500000f, 1e-6f, false);
     Checkpoint saved = new Checkpoint(untied, CharTokenizer.ascii(), Map.of("w", new float[] {1f, 2f}), Map.of(), 0, 0,

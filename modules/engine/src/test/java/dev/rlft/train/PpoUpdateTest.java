@@ -84,7 +84,7 @@ class PpoUpdateTest {
       assertEquals(1.0, metrics.get("ratio"), 1e-5);
       assertEquals(0.0, metrics.get("clip_frac"), 0.0);
       assertEquals(0.0, metrics.get("kl"), 1e-5, "policy equals the reference");
-      assertEquals(0.0, metrics.get("vf_clip_frac"), 0.0, "values equal the old values");
+      assertEquals(0.0, metrics.get("value_clip_frac"), 0.0, "values equal the old values");
       assertEquals(0.0, metrics.get("skipped"), 0.0);
     }
   }
@@ -161,7 +161,7 @@ class PpoUpdateTest {
       List<Double> losses = new ArrayList<>();
 
       for (int i = 0; i < 12; i++) {
-        losses.add(update.step(batch, rewards).get("vf_loss"));
+        losses.add(update.step(batch, rewards).get("value_loss"));
       }
 
       assertTrue(losses.get(11) < 0.5 * losses.get(0), "value loss " + losses);
@@ -206,7 +206,14 @@ class PpoUpdateTest {
         assertArrayEquals(expectedOld, prepared.oldLogp()[b], 0f, "old logprobs " + b);
       }
       assertEquals(1.5, prepared.metrics().get("reward_sum"), 1e-6);
-      assertEquals(0.0, prepared.metrics().get("values_mean"), 0.0);
+      double absSum = 0;
+      int tokens = 0;
+      for (Trajectory t : batch) {
+        absSum += 2 * 1.5 + (t.completion().length - 2) * 1.0;
+        tokens += t.completion().length;
+      }
+      assertEquals(absSum / tokens, prepared.metrics().get("adv_abs"), 1e-6);
+      assertEquals(0.0, prepared.metrics().get("value_mean"), 0.0);
     }
   }
 
@@ -271,12 +278,12 @@ class PpoUpdateTest {
       Map<String, Double> metrics = m.update(PpoFixtures.config(0.95f, true, 0.04f)).step(batch,
           PpoFixtures.rewardOn(batch, '7'));
 
-      assertEquals(Set.of("loss", "pg_loss", "vf_loss", "kl", "clip_frac", "vf_clip_frac", "ratio", "entropy",
-          "skipped", "grad_norm", "critic_grad_norm", "lr", "critic_lr", "adv_mean", "adv_std", "returns_mean",
-          "values_mean", "explained_variance", "reward_sum", "tokens"), metrics.keySet());
+      assertEquals(Set.of("loss", "pg_loss", "value_loss", "kl", "clip_frac", "value_clip_frac", "ratio", "entropy",
+          "skipped", "grad_norm", "critic_grad_norm", "lr", "critic_lr", "adv_mean", "adv_std", "adv_abs",
+          "return_mean", "value_mean", "explained_variance", "reward_sum", "tokens"), metrics.keySet());
       metrics.forEach((k, v) -> assertTrue(Double.isFinite(v), k + " = " + v));
       assertTrue(metrics.get("entropy") > 0, "entropy " + metrics.get("entropy"));
-      assertTrue(metrics.get("vf_loss") > 0, "vf_loss " + metrics.get("vf_loss"));
+      assertTrue(metrics.get("value_loss") > 0, "value_loss " + metrics.get("value_loss"));
       int tokens = batch.stream().mapToInt(t -> t.completion().length).sum();
       assertEquals(tokens, metrics.get("tokens"), 0.0);
     }
@@ -377,5 +384,83 @@ class PpoUpdateTest {
             lr);
     assertEquals(Float.POSITIVE_INFINITY, unclipped.clipValue());
     assertEquals(0.95f, PpoUpdate.Config.defaults(lr, lr).lambda());
+  }
+
+  @Test
+  void rows_minibatch_keepsThoseTrajectoriesPreparedArraysCutToTheirWidth() {
+    try (Models m = new Models(13)) {
+      PpoUpdate update = m.update(PpoFixtures.config(0.95f, true, 0.04f));
+      List<Trajectory> batch = PpoFixtures.batch(m.policy);
+      PpoUpdate.Batch full = update.prepare(batch, PpoFixtures.rewardOn(batch, '7'));
+
+      PpoUpdate.Batch part = full.rows(new int[] {2, 0});
+
+      assertEquals(2, part.sequences().size());
+      int width = Math.max(batch.get(2).prompt().length + batch.get(2).completion().length,
+          batch.get(0).prompt().length + batch.get(0).completion().length) - 1;
+      int[] picked = {2, 0};
+      for (int i = 0; i < 2; i++) {
+        int b = picked[i];
+        assertEquals(width, part.mask()[i].length);
+        assertArrayEquals(Arrays.copyOf(full.mask()[b], width), part.mask()[i], "mask " + b);
+        assertArrayEquals(Arrays.copyOf(full.advantages()[b], width), part.advantages()[i], "advantages " + b);
+        assertArrayEquals(Arrays.copyOf(full.returns()[b], width), part.returns()[i], "returns " + b);
+        assertArrayEquals(Arrays.copyOf(full.refLogp()[b], width), part.refLogp()[i], "ref " + b);
+        for (int j = width; j < full.mask()[b].length; j++) {
+          assertEquals(0f, full.mask()[b][j], "only padding is cut");
+        }
+      }
+      assertEquals(full.metrics(), part.metrics());
+    }
+  }
+
+  @Test
+  void train_twoEpochsOfTwoMinibatches_takesFourStepsAndReportsTheirMeans() {
+    try (Models m = new Models(14)) {
+      PpoUpdate update = m.update(PpoFixtures.config(0.95f, true, 0.04f));
+      List<Trajectory> batch = PpoFixtures.batch(m.policy);
+
+      Map<String, Double> metrics = update.train(batch, PpoFixtures.rewardOn(batch, '7'), 2, 2, 5);
+
+      assertEquals(4, update.steps());
+      assertEquals(4.0, metrics.get("ppo_steps"));
+      assertEquals(0.0, metrics.get("skipped"));
+      metrics.forEach((k, v) -> assertTrue(Double.isFinite(v), k + " = " + v));
+      assertTrue(metrics.get("ratio") != 1.0, "later steps see a moved policy: mean ratio " + metrics.get("ratio"));
+      int tokens = batch.stream().mapToInt(t -> t.completion().length).sum();
+      assertEquals(tokens, metrics.get("tokens"), 0.0, "the rollout's metrics, not a minibatch's");
+    }
+  }
+
+  @Test
+  void train_badEpochsOrMinibatches_rejectedNamingTheSetting() {
+    try (Models m = new Models(15)) {
+      PpoUpdate update = m.update(PpoFixtures.config(0.95f, true, 0f));
+      List<Trajectory> batch = PpoFixtures.batch(m.policy);
+      List<float[]> rewards = PpoFixtures.rewardOn(batch, '7');
+
+      IllegalArgumentException epochs = assertThrows(IllegalArgumentException.class,
+          () -> update.train(batch, rewards, 0, 1, 1));
+      IllegalArgumentException minibatches = assertThrows(IllegalArgumentException.class,
+          () -> update.train(batch, rewards, 1, 5, 1));
+
+      assertTrue(epochs.getMessage().contains("epochs"), epochs.getMessage());
+      assertTrue(minibatches.getMessage().contains("minibatches") && minibatches.getMessage().contains("5"),
+          minibatches.getMessage());
+      assertEquals(0, update.steps());
+    }
+  }
+
+  @Test
+  void scaleBeta_factor_multipliesBetaAndRejectsShrinking() {
+    try (Models m = new Models(16)) {
+      PpoUpdate update = m.update(PpoFixtures.config(0.95f, true, 0.04f));
+
+      update.scaleBeta(2f);
+
+      assertEquals(0.08f, update.config().beta(), 1e-7f);
+      assertThrows(IllegalArgumentException.class, () -> update.scaleBeta(0.5f));
+      assertEquals(0.95f, update.config().lambda());
+    }
   }
 }

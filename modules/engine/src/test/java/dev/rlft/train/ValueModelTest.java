@@ -123,6 +123,24 @@ class ValueModelTest {
   }
 
   @Test
+  void fromExport_exportedWeights_sameValuesAndSameTrainableSet() {
+    try (NDManager root = NDManager.newBaseManager();
+        LlamaModel init = LlamaModel.initialize(TINY, 8, root, false);
+        ValueModel critic = ValueModel.fromWeights(TINY, init.exportWeights(), null, 8, root);
+        ValueModel copy = ValueModel.fromExport(TINY, critic.exportWeights(), root, true)) {
+      int[][] rows = {{1, 40, 41, 42}, {1, 43, 44, 45}};
+
+      assertArrayEquals(values(critic, rows, 4), values(copy, rows, 4), 0f);
+      assertEquals(critic.trainableParameters().keySet(), copy.trainableParameters().keySet());
+      Map<String, float[]> noHead = new LinkedHashMap<>(critic.exportWeights());
+      noHead.remove(ValueModel.HEAD_BIAS);
+      IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+          () -> ValueModel.fromExport(TINY, noHead, root, true));
+      assertTrue(missing.getMessage().contains(ValueModel.HEAD_BIAS), missing.getMessage());
+    }
+  }
+
+  @Test
   void withHead_badHead_rejectedNamingShapes() {
     try (NDManager root = NDManager.newBaseManager();
         LlamaModel backbone = LlamaModel.initialize(TINY, 7, root, false)) {

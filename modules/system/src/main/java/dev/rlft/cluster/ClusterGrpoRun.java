@@ -25,7 +25,11 @@ public final class ClusterGrpoRun implements GrpoRunner {
   }
 
   @Override
-  public LocalGrpoRun.Result run(LocalGrpoRun.Plan plan, Config config, Consumer<StepReport> onStep) {
+  public LocalGrpoRun.Result run(LocalGrpoRun.Plan plan, Config config, Consumer<StepReport> onStep,
+      Consumer<ActorSystem<?>> onStart) {
+    if (onStart != null) {
+      onStart.accept(system);
+    }
     CompletableFuture<ClusterNode.Outcome> outcome = AskPattern.<ClusterNode.Command, ClusterNode.Outcome>ask(system,
         ref -> new ClusterNode.RunGrpo(plan, config, onStep, ref), Duration.ofDays(30), system.scheduler())
         .toCompletableFuture();

@@ -51,6 +51,10 @@ final class LearnerRun {
 
   private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure) implements Msg {}
 
+  /** PPO: the critic as the run ends, asked for after the final weights. */
+  private record FinalCritic(Coordinator.Finished finished, WeightSnapshot weights, Learner.CriticState critic,
+      Throwable failure) implements Msg {}
+
   private enum WaitTick implements Msg { INSTANCE }
 
   static Behavior<Msg> create(LocalGrpoRun.Plan plan, Config config, Consumer<StepReport> onStep,
@@ -83,6 +87,7 @@ final class LearnerRun {
     private final ActorContext<Msg> ctx;
     private final Consumer<StepReport> onStep;
     private final ActorRef<ClusterNode.Outcome> replyTo;
+    private final boolean ppo;
     private final RunSpec spec;
     private final ActorRef<Learner.Command> learner;
     private final ActorRef<Coordinator.Command> coordinator;
@@ -98,6 +103,7 @@ final class LearnerRun {
       this.ctx = ctx;
       this.onStep = onStep;
       this.replyTo = replyTo;
+      this.ppo = plan.learner().ppo() != null;
       String incarnation = UUID.randomUUID().toString();
       this.spec = new RunSpec(incarnation, plan.rollout(), plan.tokenizer(), plan.settings().generateTimeout(),
           config.getConfig("rlft").root().render(ConfigRenderOptions.concise()));
@@ -113,7 +119,8 @@ final class LearnerRun {
         ActorRef<StepRewardWorker.Command> prm = ctx.spawn(StepRewardWorker.create(plan.process().scorer()),
             "step-reward", DispatcherSelector.fromConfig("rlft.model-dispatcher"));
         process = new Coordinator.Process(prm, plan.process().rewards(), plan.process().stopIds(),
-            plan.process().timeout(), plan.process().sentinel());
+            plan.process().timeout(), plan.process().sentinel(),
+            plan.learner().ppo() != null ? Coordinator.Target.REWARDS : Coordinator.Target.ADVANTAGES);
       }
       // Reports come through this actor's mailbox, in order and before Finished (as in LocalGrpoRun).
       ActorRef<StepReport> listener = ctx.messageAdapter(StepReport.class, StepSeen::new);
@@ -157,9 +164,25 @@ final class LearnerRun {
             return Behaviors.same();
           })
           .onMessage(FinalWeights.class, f -> {
+            if (f.failure() == null && ppo) {
+              ctx.ask(Learner.CriticState.class, learner, Duration.ofMinutes(5), Learner.GetCritic::new,
+                  (c, err) -> new FinalCritic(f.finished(), f.weights(), c, err));
+              return Behaviors.same();
+            }
             replyTo.tell(f.failure() != null
                 ? new ClusterNode.Outcome(null, "could not read the final weights: " + f.failure())
                 : new ClusterNode.Outcome(new LocalGrpoRun.Result(f.finished(), f.weights()), null));
+            return Behaviors.stopped();
+          })
+          .onMessage(FinalCritic.class, f -> {
+            // never a PPO result without its critic
+            if (f.failure() != null || f.critic().error() != null) {
+              replyTo.tell(new ClusterNode.Outcome(null, "could not read the final critic: "
+                  + (f.failure() != null ? f.failure() : f.critic().error())));
+            } else {
+              replyTo.tell(new ClusterNode.Outcome(new LocalGrpoRun.Result(f.finished(), f.weights(),
+                  f.critic().toCheckpoint()), null));
+            }
             return Behaviors.stopped();
           })
           .build();

@@ -35,6 +35,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * maxStaleness} versions after the weights that generated it. A batch that is nevertheless too
  * stale, or whose scoring failed {@code rewardRetries + 1} times, is dropped and counted with its
  * reason; nothing is trained twice.
+ *
+ * <p>In process mode the batch carries per-token advantages (process-supervised GRPO) or, for a
+ * PPO learner, per-token rewards ({@link Target}).
  */
 public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
@@ -133,17 +136,40 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private record StepsDone(long batchId, StepRewardWorker.StepsScored scored, Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** What a process-supervised batch gives the learner. */
+  public enum Target {
+    /** Process-supervised GRPO: group-normalised per-token advantages, in a {@link Learner.Train}. */
+    ADVANTAGES,
+    /**
+     * PPO: per-token rewards ({@link ProcessRewards#tokenRewards}), in a {@link Learner.TrainPpo};
+     * the learner's critic turns them into advantages. On a PRM fallback, the outcome reward alone
+     * on each completion's final token.
+     */
+    REWARDS
+  }
+
   /**
-   * Process supervision: step scores from a PRM worker turn into per-token advantages.
+   * Process supervision: step scores from a PRM worker turn into per-token advantages, or rewards.
    *
    * @param scorer the step-reward (PRM) worker
-   * @param rewards how step scores become advantages
+   * @param rewards how step scores become advantages (or rewards)
    * @param stopIds ids that end a completion; not decoded into its last step
    * @param timeout how long to wait for the step scores; after it the batch trains on the accuracy
    *     reward alone and counts as a PRM fallback ({@code prm_fallback} in the step metrics)
+   * @param target what the learner is sent
    */
   public record Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
-      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+      java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel,
+      Target target) {
+
+    public Process {
+      java.util.Objects.requireNonNull(target, "target");
+    }
+
+    public Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
+        java.util.Set<Integer> stopIds, Duration timeout, dev.rlft.steps.HackingSentinel.Config sentinel) {
+      this(scorer, rewards, stopIds, timeout, sentinel, Target.ADVANTAGES);
+    }
 
     public Process(ActorRef<StepRewardWorker.Command> scorer, ProcessRewards.Config rewards,
         java.util.Set<Integer> stopIds, Duration timeout) {
@@ -203,7 +229,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<StepReport> listener;
   private final Process process;
-  private final StepSegmenter segmenter;
+  private StepSegmenter segmenter; // follows processRewards.segmenter(); the sentinel's guard action changes it
   private final dev.rlft.steps.HackingSentinel sentinel;
   private ProcessRewards.Config processRewards;
   private final Map<Long, Pending> pending = new LinkedHashMap<>();
@@ -223,7 +249,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private record ScoredBatch(RolloutWorker.Generated generated, ArrayList<Trajectory> trajectories,
       double rewardMean, double accuracy, String sampleText, boolean sampleCorrect, ArrayList<float[]> tokenAdvantages,
-      Map<String, Double> extraMetrics) {}
+      Map<String, Double> extraMetrics, ArrayList<float[]> tokenRewards, String[] sampleSteps,
+      float[] sampleStepScores) {}
 
   private Coordinator(ActorContext<Command> context, Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
@@ -273,8 +300,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
       ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process,
       Recovery recovery) {
-    return Behaviors.setup(ctx -> new Coordinator(ctx, settings, feed, tokenizer, template, workers, rewards,
-        learner, startVersion, listener, process, recovery));
+    return dev.rlft.health.Health.monitored("coordinator", Behaviors.setup(ctx -> new Coordinator(ctx, settings,
+        feed, tokenizer, template, workers, rewards, learner, startVersion, listener, process, recovery)));
   }
 
   @Override
@@ -322,6 +349,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         groups.add(group(nextGroupId++, feed.next()));
       }
       inFlight++;
+      dev.rlft.health.Health.queue(getContext(), inFlight);
       startBatch(origin, groups);
       assign(batchId, worker);
     }
@@ -496,34 +524,47 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     extra.put("steps_mean", steps / (double) p.prepared.size());
     extra.put("step_chars_mean", steps == 0 ? 0.0 : chars / (double) steps);
     ArrayList<float[]> tokenAdvantages = null;
+    ArrayList<float[]> tokenRewards = null;
+    int n = b.trajectories().size();
+    float[] outcome = new float[n];
+    for (int i = 0; i < n; i++) {
+      outcome[i] = b.trajectories().get(i).reward();
+    }
     if (p.stepScores != null) {
-      int n = b.trajectories().size();
       boolean[] correct = new boolean[n];
-      float[] outcome = new float[n];
       double scoreSum = 0;
       int scored = 0;
       for (int i = 0; i < n; i++) {
         correct[i] = b.trajectories().get(i).correct();
-        outcome[i] = b.trajectories().get(i).reward();
         for (float v : p.stepScores[i]) {
           scoreSum += v;
           scored++;
         }
       }
       try {
-        tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(processRewards, p.prepared, p.stepScores,
-            correct, outcome, settings.groupSize()));
+        if (process.target() == Target.REWARDS) {
+          tokenRewards = new ArrayList<>(ProcessRewards.tokenRewards(processRewards, p.prepared, p.stepScores,
+              correct, outcome));
+        } else {
+          tokenAdvantages = new ArrayList<>(ProcessRewards.tokenAdvantages(processRewards, p.prepared, p.stepScores,
+              correct, outcome, settings.groupSize()));
+        }
         extra.put("prm_score_mean", scored == 0 ? 0.0 : scoreSum / scored);
       } catch (IllegalArgumentException e) {
         p.stepsFailure = e.getMessage();
       }
     }
-    extra.put("prm_fallback", tokenAdvantages == null ? 1.0 : 0.0);
-    if (tokenAdvantages == null) {
+    boolean fallback = tokenAdvantages == null && tokenRewards == null;
+    extra.put("prm_fallback", fallback ? 1.0 : 0.0);
+    if (fallback) {
       getContext().getLog().warn("batch {} trains on the accuracy reward alone: {}", batchId, p.stepsFailure);
+      if (process.target() == Target.REWARDS) {
+        tokenRewards = new ArrayList<>(ProcessRewards.outcomeTokenRewards(processRewards, p.prepared, outcome));
+      }
     }
     ready.add(new ScoredBatch(b.generated(), b.trajectories(), b.rewardMean(), b.accuracy(), b.sampleText(),
-        b.sampleCorrect(), tokenAdvantages, extra));
+        b.sampleCorrect(), tokenAdvantages, extra, tokenRewards, p.prepared.get(0).texts().toArray(new String[0]),
+        p.stepScores == null ? null : p.stepScores[0]));
     train();
   }
 
@@ -565,7 +606,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     }
     int n = scored.size();
     ScoredBatch batch = new ScoredBatch(g, scored, rewardSum / n, correct / (double) n, g.texts().get(0),
-        s.correct()[0], null, Map.of());
+        s.correct()[0], null, Map.of(), null, null, null);
     if (process != null) {
       pending.get(d.batchId()).scored = batch;
       completeProcess(d.batchId());
@@ -590,8 +631,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
       learnerBusy = true;
       getContext().ask(Learner.Trained.class, learner, settings.trainTimeout(),
-          ref -> new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), b.tokenAdvantages(),
-              ref),
+          ref -> b.tokenRewards() != null
+              ? new Learner.TrainPpo(b.generated().batchId(), b.trajectories(), b.tokenRewards(), ref)
+              : new Learner.Train(b.generated().batchId(), b.trajectories(), settings.groupSize(), b.tokenAdvantages(),
+                  ref),
           TrainDone::new);
     }
   }
@@ -604,6 +647,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
           + (d.failure() != null ? d.failure() : d.trained().error()));
     }
     inFlight--;
+    dev.rlft.health.Health.queue(getContext(), inFlight);
     trainedSteps++;
     trainedSamples += b.trajectories().size();
     ResumeCursor.Pending trainedBatch = inFlightBatches.remove(b.generated().batchId());
@@ -611,6 +655,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     long generatedWith = b.generated().weightVersion();
     long staleness = learnerVersion - generatedWith;
     learnerVersion = d.trained().version();
+    dev.rlft.health.Health.version(getContext(), learnerVersion);
     double elapsed = (System.nanoTime() - startNanos) / 1e9;
     long genTokens = 0;
     for (Trajectory t : b.trajectories()) {
@@ -624,6 +669,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("gen_tokens", (double) genTokens);
     m.put("gen_tokens_per_s", genTokens / (b.generated().generateNanos() / 1e9));
     m.put("weight_sync_bytes", (double) b.generated().weightBytesReceived());
+    m.put("weight_sync_ms", b.generated().weightSyncNanos() / 1e6);
     m.put("samples_per_s", trainedSamples / elapsed);
     m.put("elapsed_s", elapsed);
     m.put("groups_redispatched", (double) groupsRedispatched);
@@ -631,7 +677,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     String pause = sentinel == null ? null : watch(m);
     if (listener != null) {
       listener.tell(new StepReport(trainedSteps, b.generated().batchId(), generatedWith, learnerVersion, staleness, m,
-          b.sampleText(), b.sampleCorrect()));
+          b.sampleText(), b.sampleCorrect(), tokenizer.decode(b.trajectories().get(0).prompt()),
+          b.generated().answers().get(0), b.sampleSteps(), b.sampleStepScores()));
     }
     if (pause != null) {
       return finish(pause);
@@ -700,7 +747,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /**
    * Lets the sentinel see this step and carries out its decision; records it in the step's metrics
-   * ({@code sentinel_action}: 1 warn, 2 switch credit, 3 raise beta, 4 pause). Returns the reason
+   * ({@code sentinel_action}: 1 warn, 2 switch credit, 3 raise beta, 4 pause, 5 guard). Returns the reason
    * when the run must pause.
    */
   private String watch(Map<String, Double> m) {
@@ -712,9 +759,11 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("sentinel_action", (double) (d.action().ordinal() + 1));
     getContext().getLog().warn("reward-hacking sentinel at step {}: {} -> {}", d.step(), d.reason(), d.action());
     switch (d.action()) {
-      case SWITCH_CREDIT -> processRewards = new ProcessRewards.Config(processRewards.segmenter(),
-          sentinel.config().switchTo(), processRewards.params(), processRewards.normalisation(),
-          processRewards.weights(), processRewards.estimator());
+      case SWITCH_CREDIT -> processRewards = processRewards.withCredit(sentinel.config().switchTo());
+      case GUARD -> {
+        processRewards = processRewards.guarded(sentinel.config().switchTo());
+        segmenter = StepSegmenter.create(processRewards.segmenter());
+      }
       case RAISE_BETA -> learner.tell(new Learner.AdjustBeta((float) sentinel.config().betaFactor()));
       case PAUSE -> {
         return "paused by the reward-hacking sentinel at step " + d.step() + ": " + d.reason();
@@ -726,6 +775,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private void drop(long batchId, String reason) {
     inFlight--;
+    dev.rlft.health.Health.queue(getContext(), inFlight);
     dropped.merge(reason, 1, Integer::sum);
     ResumeCursor.Pending p = inFlightBatches.remove(batchId);
     if (p != null) {

@@ -2,7 +2,13 @@ package dev.rlft.params;
 
 import dev.rlft.wire.WireMessage;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -11,9 +17,16 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Holds the latest versioned policy weights. The learner publishes each new version; rollout
- * workers ask for weights at least as new as a version they need and are answered as soon as such
- * a version exists (requests for a future version wait, never poll).
+ * Holds the latest versioned policy weights and pushes every new version to its subscribed weight
+ * receivers (the rollout workers'), each through its own sender session with its own credit
+ * window ({@link WeightSender}); a receiver that subscribes late gets the current version.
+ *
+ * <p>With LoRA, versions after the first hold only adapters. The server keeps the last full
+ * snapshot (the frozen base) and describes each version as the whole state a receiver must hold,
+ * base plus adapters; receivers that already hold the base by digest then fetch only the adapters.
+ *
+ * <p>{@link GetWeights} still answers with whole snapshots in one message: for callers in the same
+ * JVM (tests, the learner's node). It must not cross Artery with real model sizes.
  */
 public final class ParameterServer extends AbstractBehavior<ParameterServer.Command> {
 
@@ -24,13 +37,25 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   public record Publish(WeightSnapshot snapshot, ActorRef<Published> replyTo) implements Command {}
 
   /**
-   * Asks for weights of version at least {@code minVersion}. When the caller already holds the
-   * latest version ({@code haveVersion}), the reply carries no weights.
+   * Asks for weights of version at least {@code minVersion}, in one message (same JVM only). When
+   * the caller already holds the latest version ({@code haveVersion}), the reply carries no weights.
    */
   public record GetWeights(long haveVersion, long minVersion, ActorRef<WeightsReply> replyTo) implements Command {}
 
   /** Asks for the latest version number. */
   public record GetVersion(ActorRef<Version> replyTo) implements Command {}
+
+  /**
+   * A weight receiver asks for every version newer than {@code haveVersion}, now and from now on.
+   * Repeating it is harmless: an idle receiver re-subscribes now and then.
+   */
+  public record Subscribe(ActorRef<WeightReceiver.Command> receiver, long haveVersion) implements Command {}
+
+  /** Registers a listener told of every version once each subscribed receiver has it (or moved past it). */
+  public record WatchSync(ActorRef<VersionSynced> listener) implements Command {}
+
+  /** Asks how many receivers are subscribed. */
+  public record GetSubscribers(ActorRef<Subscribers> replyTo) implements Command {}
 
   /** Acknowledges a publish. */
   public record Published(long version) implements WireMessage {}
@@ -47,17 +72,86 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   /** Reply to {@link GetVersion}; -1 before anything was published. */
   public record Version(long version) implements WireMessage {}
 
+  /** Reply to {@link GetSubscribers}. */
+  public record Subscribers(int count) implements WireMessage {}
+
+  /**
+   * How one version reached the receivers subscribed while it was current.
+   *
+   * @param delivered receivers that applied it
+   * @param superseded receivers that moved on to a newer version before finishing it
+   * @param failed receivers that gave it up or went away
+   * @param bytes chunk payload bytes sent for it, to all receivers, retransmits included
+   * @param resent chunks sent again
+   * @param maxInFlight the most chunks any session had sent and not yet seen accepted
+   * @param prepareNanos time spent computing its chunk checksums and digests
+   * @param nanos from the publish to the last receiver's outcome
+   */
+  public record VersionSynced(long version, int delivered, int superseded, int failed, long bytes, long chunks,
+      long resent, int maxInFlight, long prepareNanos, long nanos) implements WireMessage {}
+
+  private record SessionReport(WeightSender.Report report) implements Command, NoSerializationVerificationNeeded {}
+
+  private record SessionEnded(ActorRef<WeightReceiver.Command> receiver)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A version's progress through the sessions that had it. */
+  private static final class SyncRecord {
+    final long version;
+    final long publishedAt = System.nanoTime();
+    final long prepareNanos;
+    final Set<ActorRef<WeightReceiver.Command>> pending = new HashSet<>();
+    int delivered;
+    int superseded;
+    int failed;
+    long bytes;
+    long chunks;
+    long resent;
+    int maxInFlight;
+
+    SyncRecord(long version, long prepareNanos) {
+      this.version = version;
+      this.prepareNanos = prepareNanos;
+    }
+  }
+
+  /** The whole state a receiver must hold at a version, in order. */
+  private record Target(long version, WeightSnapshot.Kind kind, List<String> names, List<float[]> data,
+      List<long[]> shapes) {}
+
+  /** A receiver's sender session and the chunk size its frames allow. */
+  private record Session(ActorRef<WeightSender.Command> ref, int chunkBytes) {}
+
+  private final WeightSyncSettings settings;
+  private final ArteryFrames frames;
   private WeightSnapshot latest;
   /** The last full snapshot; adapter-only snapshots apply on top of it. */
   private WeightSnapshot base;
+  private Target target;
+  /** The latest version prepared for each chunk size in use. */
+  private Map<Integer, PreparedVersion> prepared = new HashMap<>();
   private final List<GetWeights> waiting = new ArrayList<>();
+  private final Map<ActorRef<WeightReceiver.Command>, Session> sessions = new HashMap<>();
+  private final Map<Long, SyncRecord> syncing = new LinkedHashMap<>();
+  private final List<ActorRef<VersionSynced>> listeners = new ArrayList<>();
+  private final ActorRef<WeightSender.Report> reports;
+  private int sessionCount;
 
-  private ParameterServer(ActorContext<Command> context) {
+  private ParameterServer(ActorContext<Command> context, WeightSyncSettings settings) {
     super(context);
+    this.settings = settings;
+    this.frames = ArteryFrames.of(context.getSystem().settings().config());
+    this.reports = context.messageAdapter(WeightSender.Report.class, SessionReport::new);
   }
 
+  /** A parameter server with the actor system's {@code rlft.weight-sync} settings. */
   public static Behavior<Command> create() {
-    return Behaviors.setup(ParameterServer::new);
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx,
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()))));
+  }
+
+  public static Behavior<Command> create(WeightSyncSettings settings) {
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx, settings)));
   }
 
   @Override
@@ -66,6 +160,17 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         .onMessage(Publish.class, this::onPublish)
         .onMessage(GetWeights.class, this::onGetWeights)
         .onMessage(GetVersion.class, this::onGetVersion)
+        .onMessage(Subscribe.class, this::onSubscribe)
+        .onMessage(WatchSync.class, w -> {
+          listeners.add(w.listener());
+          return this;
+        })
+        .onMessage(GetSubscribers.class, g -> {
+          g.replyTo().tell(new Subscribers(sessions.size()));
+          return this;
+        })
+        .onMessage(SessionReport.class, this::onReport)
+        .onMessage(SessionEnded.class, this::onSessionEnded)
         .build();
   }
 
@@ -76,11 +181,28 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     } else if (p.snapshot().kind() == WeightSnapshot.Kind.ADAPTERS && base == null) {
       getContext().getLog().error("ignoring adapter-only version {}: no full snapshot to apply it to", v);
     } else {
+      Map<Integer, PreparedVersion> next = new HashMap<>();
+      Target t = target(p.snapshot());
+      try {
+        prepare(t, settings.chunkBytes(), next);
+        for (Session session : sessions.values()) {
+          prepare(t, session.chunkBytes(), next);
+        }
+      } catch (IllegalArgumentException e) {
+        getContext().getLog().error("ignoring version {}: {}", v, e.getMessage());
+        if (p.replyTo() != null) {
+          p.replyTo().tell(new Published(latest == null ? -1 : latest.version()));
+        }
+        return this;
+      }
       latest = p.snapshot();
+      dev.rlft.health.Health.version(getContext(), v);
       if (latest.kind() == WeightSnapshot.Kind.FULL) {
         base = latest;
       }
-      getContext().getLog().debug("weights version {} ({} bytes)", v, latest.bytes());
+      target = t;
+      prepared = next;
+      getContext().getLog().debug("weights version {}: {} bytes", v, latest.bytes());
       List<GetWeights> ready = new ArrayList<>();
       waiting.removeIf(w -> {
         if (w.minVersion() <= latest.version()) {
@@ -90,6 +212,12 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         return false;
       });
       ready.forEach(this::answer);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
+      SyncRecord record = new SyncRecord(v, prepared.values().stream().mapToLong(x -> x.prepareNanos).sum());
+      syncing.put(v, record);
+      record.pending.addAll(sessions.keySet());
+      sessions.values().forEach(s -> s.ref().tell(new WeightSender.Send(prepared.get(s.chunkBytes()))));
+      closeIfDone(record);
     }
     if (p.replyTo() != null) {
       p.replyTo().tell(new Published(latest == null ? -1 : latest.version()));
@@ -97,9 +225,124 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
     return this;
   }
 
+  /** Prepares {@code t} in chunks of {@code chunkBytes} unless {@code into} has it, reusing the previous version's checks. */
+  private PreparedVersion prepare(Target t, int chunkBytes, Map<Integer, PreparedVersion> into) {
+    PreparedVersion done = into.get(chunkBytes);
+    if (done == null) {
+      done = PreparedVersion.prepare(t.version(), t.kind(), t.names(), t.data(), t.shapes(), chunkBytes,
+          prepared.get(chunkBytes));
+      into.put(chunkBytes, done);
+    }
+    return done;
+  }
+
+  /** The whole state a receiver must hold at this version: the snapshot, or for adapters the base overlaid with them. */
+  private Target target(WeightSnapshot s) {
+    List<String> names = new ArrayList<>();
+    List<float[]> data = new ArrayList<>();
+    List<long[]> shapes = new ArrayList<>();
+    if (s.kind() == WeightSnapshot.Kind.ADAPTERS) {
+      Map<String, Integer> overlay = new HashMap<>();
+      for (int i = 0; i < s.names().length; i++) {
+        overlay.put(s.names()[i], i);
+      }
+      for (int i = 0; i < base.names().length; i++) {
+        Integer j = overlay.remove(base.names()[i]);
+        names.add(base.names()[i]);
+        data.add(j == null ? base.data()[i] : s.data()[j]);
+        shapes.add(j == null ? base.shape(i) : s.shape(j));
+      }
+      for (int i = 0; i < s.names().length; i++) {
+        if (overlay.containsKey(s.names()[i])) {
+          names.add(s.names()[i]);
+          data.add(s.data()[i]);
+          shapes.add(s.shape(i));
+        }
+      }
+    } else {
+      for (int i = 0; i < s.names().length; i++) {
+        names.add(s.names()[i]);
+        data.add(s.data()[i]);
+        shapes.add(s.shape(i));
+      }
+    }
+    return new Target(s.version(), s.kind(), names, data, shapes);
+  }
+
+  private Behavior<Command> onSubscribe(Subscribe s) {
+    Session session = sessions.get(s.receiver());
+    if (session == null) {
+      int chunk = frames.chunkFor(s.receiver().path(), settings.chunkBytes());
+      if (chunk < settings.chunkBytes()) {
+        getContext().getLog().info("weight receiver {} gets chunks of {} bytes, not {}: Artery's frame for its path "
+            + "is smaller (make it a large-message destination for bigger chunks)", s.receiver().path(), chunk,
+            settings.chunkBytes());
+      }
+      ActorRef<WeightSender.Command> ref = getContext().spawn(WeightSender.create(s.receiver(), settings, reports),
+          "sender-" + (++sessionCount));
+      getContext().watchWith(ref, new SessionEnded(s.receiver()));
+      session = new Session(ref, chunk);
+      sessions.put(s.receiver(), session);
+      getContext().getLog().debug("weight receiver {} subscribed at version {}", s.receiver().path(), s.haveVersion());
+      if (target != null) {
+        SyncRecord record = syncing.get(target.version());
+        if (record != null) {
+          record.pending.add(s.receiver());
+        }
+        session.ref().tell(new WeightSender.Send(prepare(target, chunk, prepared)));
+      }
+    } else {
+      session.ref().tell(new WeightSender.Resubscribed(s.haveVersion()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReport(SessionReport r) {
+    WeightSender.Report report = r.report();
+    SyncRecord record = syncing.get(report.version());
+    if (record == null || !record.pending.remove(report.receiver())) {
+      return this;
+    }
+    switch (report.outcome()) {
+      case DELIVERED -> record.delivered++;
+      case SUPERSEDED -> record.superseded++;
+      case FAILED -> record.failed++;
+    }
+    record.bytes += report.bytes();
+    record.chunks += report.chunks();
+    record.resent += report.resent();
+    record.maxInFlight = Math.max(record.maxInFlight, report.maxInFlight());
+    closeIfDone(record);
+    return this;
+  }
+
+  private Behavior<Command> onSessionEnded(SessionEnded e) {
+    sessions.remove(e.receiver());
+    for (SyncRecord record : new ArrayList<>(syncing.values())) {
+      if (record.pending.remove(e.receiver())) {
+        record.failed++;
+        closeIfDone(record);
+      }
+    }
+    return this;
+  }
+
+  private void closeIfDone(SyncRecord record) {
+    if (!record.pending.isEmpty()) {
+      return;
+    }
+    syncing.remove(record.version);
+    VersionSynced synced = new VersionSynced(record.version, record.delivered, record.superseded, record.failed,
+        record.bytes, record.chunks, record.resent, record.maxInFlight, record.prepareNanos,
+        System.nanoTime() - record.publishedAt);
+    getContext().getLog().debug("weight version {} synced: {}", record.version, synced);
+    listeners.forEach(l -> l.tell(synced));
+  }
+
   private Behavior<Command> onGetWeights(GetWeights g) {
     if (latest == null || latest.version() < g.minVersion()) {
       waiting.add(g);
+      dev.rlft.health.Health.queue(getContext(), waiting.size());
     } else {
       answer(g);
     }

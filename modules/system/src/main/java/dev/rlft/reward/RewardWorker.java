@@ -35,22 +35,30 @@ public final class RewardWorker {
       String worker) implements WireMessage {}
 
   public static Behavior<Command> create(RewardFunction fn) {
-    return Behaviors.receive(Command.class)
+    return Behaviors.setup(ctx -> Behaviors.receive(Command.class)
         .onMessage(Score.class, s -> {
           int n = s.completions().size();
           float[] rewards = new float[n];
           boolean[] correct = new boolean[n];
           String[] extracted = new String[n];
+          int timeouts = 0;
           for (int i = 0; i < n; i++) {
             RewardResult r = fn.score(s.completions().get(i), s.answers().get(i));
             rewards[i] = (float) r.reward();
             correct[i] = r.correct();
             extracted[i] = r.extracted();
+            timeouts += isCheckerTimeout(r) ? 1 : 0;
           }
+          dev.rlft.health.Health.count(ctx, "checker_timeouts", timeouts);
           s.replyTo().tell(new Scored(s.batchId(), s.attempt(), rewards, correct, extracted, "reward"));
           return Behaviors.same();
         })
-        .build();
+        .build());
+  }
+
+  /** Whether the answer check gave up at {@code reward.checker.timeout} (its reason says so). */
+  static boolean isCheckerTimeout(RewardResult r) {
+    return r.reason().startsWith("timeout") || r.reason().contains(": timeout");
   }
 
   /** A pool of {@code size} supervised workers that restart on failure. */
@@ -58,7 +66,8 @@ public final class RewardWorker {
     if (size < 1) {
       throw new IllegalArgumentException("reward worker pool size must be >= 1, got " + size);
     }
-    return Routers.pool(size, Behaviors.supervise(create(fn)).onFailure(SupervisorStrategy.restart()))
+    return Routers.pool(size, Behaviors.supervise(dev.rlft.health.Health.monitored("reward", create(fn)))
+            .onFailure(SupervisorStrategy.restart()))
         .withRoundRobinRouting()
         .withRouteeProps(DispatcherSelector.fromConfig("rlft.reward-dispatcher"));
   }

@@ -38,7 +38,7 @@ public final class StepRewardWorker {
   public record StepsScored(long batchId, float[][] scores, String worker) implements WireMessage {}
 
   public static Behavior<Command> create(StepScorer scorer) {
-    return Behaviors.supervise(Behaviors.receive(Command.class)
+    return Behaviors.supervise(dev.rlft.health.Health.monitored("step-reward", Behaviors.receive(Command.class)
             .onMessage(ScoreSteps.class, s -> {
               List<StepSolution> solutions = new ArrayList<>(s.problems().size());
               for (int i = 0; i < s.problems().size(); i++) {
@@ -48,7 +48,7 @@ public final class StepRewardWorker {
               s.replyTo().tell(new StepsScored(s.batchId(), scores, "step-reward"));
               return Behaviors.same();
             })
-            .build())
+            .build()))
         .onFailure(SupervisorStrategy.restart());
   }
 }

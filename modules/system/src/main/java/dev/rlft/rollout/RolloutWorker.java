@@ -1,6 +1,7 @@
 package dev.rlft.rollout;
 
 import ai.djl.ndarray.NDManager;
+import dev.rlft.health.Health;
 import dev.rlft.model.Generation;
 import dev.rlft.model.Devices;
 import dev.rlft.model.LlamaModel;
@@ -10,6 +11,7 @@ import dev.rlft.model.Sampler;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.model.Tokenizer;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightReceiver;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.train.Trajectory;
 import dev.rlft.wire.WireMessage;
@@ -28,10 +30,13 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Generates groups of completions with its own copy of the policy. Before each batch it fetches
- * from the parameter server the newest weights at least as new as the batch requires, so every
+ * Generates groups of completions with its own copy of the policy. A child {@link WeightReceiver}
+ * (on the default dispatcher, so it keeps receiving while this actor generates) subscribes to the
+ * parameter server and hands over every verified version. Before each batch the worker loads the
+ * newest version it has, waiting for one at least as new as the batch requires, so every
  * completion is tagged with the exact weight version that produced it.
  *
  * <p>Owns native tensors: run it on a pinned dispatcher. Requests are served one at a time in
@@ -60,9 +65,13 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
    *
    * @param texts decoded completion of each trajectory
    * @param answers ground truth of each trajectory's problem
+   * @param weightBytesReceived weight bytes that reached this worker since its previous batch
+   * @param weightSyncNanos offer-to-verified time of the weight version loaded for this batch, 0
+   *     when the batch ran on weights already loaded
    */
   public record Generated(long batchId, long weightVersion, ArrayList<Trajectory> trajectories, ArrayList<String> texts,
-      ArrayList<String> answers, long generateNanos, String worker, long weightBytesReceived) implements WireMessage {}
+      ArrayList<String> answers, long generateNanos, String worker, long weightBytesReceived, long weightSyncNanos)
+      implements WireMessage {}
 
   /**
    * What a rollout worker runs.
@@ -78,9 +87,14 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     }
   }
 
-  private record WeightsArrived(ParameterServer.WeightsReply reply, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
+  private record WeightsReady(WeightReceiver.Ready ready) implements Command, NoSerializationVerificationNeeded {}
 
-  private final ActorRef<ParameterServer.Command> params;
+  private enum Signal implements Command, NoSerializationVerificationNeeded {
+    SERVE_NEXT,
+    WEIGHTS_TIMEOUT
+  }
+
+  private final TimerScheduler<Command> timers;
   private final Tokenizer tokenizer;
   private final NDManager manager;
   private final LlamaModel model;
@@ -89,12 +103,17 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   private long bytesSinceLastBatch;
   private final ArrayDeque<Generate> queue = new ArrayDeque<>();
   private long version = -1;
-  private boolean fetching;
+  /** The newest version received and not loaded yet, with every tensor changed since the loaded one. */
+  private long pendingVersion = -1;
+  private final Map<String, float[]> pendingTensors = new java.util.LinkedHashMap<>();
+  private long pendingSyncNanos;
+  private long loadedSyncNanos;
+  private boolean serveScheduled;
 
-  private RolloutWorker(ActorContext<Command> context, ModelSpec spec, Tokenizer tokenizer,
-      ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
+  private RolloutWorker(ActorContext<Command> context, TimerScheduler<Command> timers, ModelSpec spec,
+      Tokenizer tokenizer, ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
     super(context);
-    this.params = params;
+    this.timers = timers;
     this.tokenizer = tokenizer;
     this.weightsTimeout = weightsTimeout;
     this.manager = Devices.newBaseManager();
@@ -110,13 +129,15 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
           ? LlamaModel.withLora(spec.config(), w, spec.lora(), null, 0, manager, false)
           : LlamaModel.fromWeights(spec.config(), w, manager, false, spec.dtype());
     }
+    context.spawn(WeightReceiver.create(params, context.messageAdapter(WeightReceiver.Ready.class, WeightsReady::new)),
+        "weights");
   }
 
   /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
   public static Behavior<Command> create(ModelSpec spec, Tokenizer tokenizer,
       ActorRef<ParameterServer.Command> params, Duration weightsTimeout) {
-    return Behaviors.supervise(
-            Behaviors.<Command>setup(ctx -> new RolloutWorker(ctx, spec, tokenizer, params, weightsTimeout)))
+    return Behaviors.supervise(Health.monitored("rollout", Behaviors.<Command>setup(ctx -> Behaviors.withTimers(
+            timers -> new RolloutWorker(ctx, timers, spec, tokenizer, params, weightsTimeout)))))
         .onFailure(SupervisorStrategy.restart());
   }
 
@@ -129,7 +150,12 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Generate.class, this::onGenerate)
-        .onMessage(WeightsArrived.class, this::onWeights)
+        .onMessage(WeightsReady.class, this::onWeights)
+        .onMessageEquals(Signal.SERVE_NEXT, () -> {
+          serveScheduled = false;
+          return serve();
+        })
+        .onMessageEquals(Signal.WEIGHTS_TIMEOUT, this::onWeightsTimeout)
         .onSignal(PostStop.class, s -> {
           dev.rlft.model.NativeCompute.locked(manager::close);
           return this;
@@ -143,51 +169,69 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
 
   private Behavior<Command> onGenerate(Generate g) {
     queue.add(g);
-    fetchForHead();
+    Health.queue(getContext(), queue.size());
+    return serve();
+  }
+
+  private Behavior<Command> onWeights(WeightsReady w) {
+    WeightReceiver.Ready r = w.ready();
+    // versions arrive in order; a skipped one's tensors stay pending under the newer ones
+    pendingTensors.putAll(r.changed());
+    pendingVersion = r.version();
+    pendingSyncNanos = r.syncNanos();
+    bytesSinceLastBatch += r.bytes();
+    return serve();
+  }
+
+  /**
+   * Serves the head of the queue if the newest weights received are new enough, one batch per
+   * message so versions that arrive meanwhile are loaded before the next batch.
+   */
+  private Behavior<Command> serve() {
+    Generate head = queue.peek();
+    if (head == null) {
+      return this;
+    }
+    if (pendingVersion > version) {
+      load();
+    }
+    if (version < head.minVersion()) {
+      if (!timers.isTimerActive(Signal.WEIGHTS_TIMEOUT)) {
+        timers.startSingleTimer(Signal.WEIGHTS_TIMEOUT, weightsTimeout);
+      }
+      return this;
+    }
+    timers.cancel(Signal.WEIGHTS_TIMEOUT);
+    head.replyTo().tell(generate(head));
+    queue.poll();
+    Health.queue(getContext(), queue.size());
+    if (!queue.isEmpty() && !serveScheduled) {
+      serveScheduled = true;
+      getContext().getSelf().tell(Signal.SERVE_NEXT);
+    }
     return this;
   }
 
-  private void fetchForHead() {
-    if (fetching || queue.isEmpty()) {
-      return;
+  private void load() {
+    long start = System.nanoTime();
+    if (model.lora() == null) {
+      pendingTensors.keySet().removeIf(WeightSnapshot::isAdapter);
     }
-    fetching = true;
-    long need = queue.peek().minVersion();
-    getContext().ask(ParameterServer.WeightsReply.class, params, weightsTimeout,
-        replyTo -> new ParameterServer.GetWeights(version, need, replyTo),
-        WeightsArrived::new);
+    model.loadTensors(pendingTensors);
+    pendingTensors.clear();
+    version = pendingVersion;
+    loadedSyncNanos = pendingSyncNanos;
+    Health.version(getContext(), version);
+    Health.gauge(getContext(), "weight_sync_seconds", pendingSyncNanos / 1e9);
+    Health.gauge(getContext(), "weight_load_seconds", (System.nanoTime() - start) / 1e9);
   }
 
-  private Behavior<Command> onWeights(WeightsArrived w) {
-    fetching = false;
-    if (w.failure() != null) {
-      throw new IllegalStateException("rollout worker could not get weights: " + w.failure().getMessage(), w.failure());
+  private Behavior<Command> onWeightsTimeout() {
+    Generate head = queue.peek();
+    if (head != null && version < head.minVersion()) {
+      throw new IllegalStateException("rollout worker got no weights of version >= " + head.minVersion() + " within "
+          + weightsTimeout + " (holds version " + version + ")");
     }
-    ParameterServer.WeightsReply r = w.reply();
-    if (r.base() != null) {
-      model.loadWeights(r.base().baseWeights());
-      Map<String, float[]> adapters = r.base().adapters();
-      if (!adapters.isEmpty()) {
-        model.loadAdapters(adapters);
-      }
-    }
-    if (r.snapshot() != null) {
-      if (r.snapshot().kind() == WeightSnapshot.Kind.ADAPTERS) {
-        model.loadAdapters(r.snapshot().asMap());
-      } else {
-        model.loadWeights(r.snapshot().baseWeights());
-        if (model.lora() != null) {
-          model.loadAdapters(r.snapshot().adapters());
-        }
-      }
-    }
-    bytesSinceLastBatch += r.bytes();
-    version = w.reply().version();
-    Generate g = queue.poll();
-    if (g != null) {
-      g.replyTo().tell(generate(g));
-    }
-    fetchForHead();
     return this;
   }
 
@@ -221,7 +265,9 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
     }
     long bytes = bytesSinceLastBatch;
     bytesSinceLastBatch = 0;
+    long syncNanos = loadedSyncNanos;
+    loadedSyncNanos = 0;
     return new Generated(g.batchId(), version, trajectories, texts, answers, System.nanoTime() - start,
-        getContext().getSelf().path().name(), bytes);
+        getContext().getSelf().path().name(), bytes, syncNanos);
   }
 }

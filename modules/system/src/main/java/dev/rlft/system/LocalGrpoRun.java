@@ -15,8 +15,10 @@ import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,7 +29,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Runs a whole GRPO phase with every role in one JVM: the local simulation. One guardian spawns the
+ * Runs a whole GRPO (or PPO) phase with every role in one JVM: the local simulation. One guardian spawns the
  * parameter server, the learner, the rollout workers (each on its own pinned thread), the reward
  * pool and the coordinator; the same actors run on separate nodes in a cluster deployment.
  */
@@ -35,8 +37,17 @@ public final class LocalGrpoRun {
 
   private LocalGrpoRun() {}
 
-  /** What the run produced: the coordinator's outcome and the final policy weights. */
-  public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {}
+  /**
+   * What the run produced: the coordinator's outcome, the final policy weights and, for a PPO
+   * learner, the final critic (else null).
+   */
+  public record Result(Coordinator.Finished finished, WeightSnapshot finalWeights,
+      dev.rlft.checkpoint.Checkpoint.Critic critic) {
+
+    public Result(Coordinator.Finished finished, WeightSnapshot finalWeights) {
+      this(finished, finalWeights, null);
+    }
+  }
 
   /**
    * Everything the run is made of.
@@ -72,6 +83,9 @@ public final class LocalGrpoRun {
         throw new IllegalArgumentException("need at least one rollout worker and one reward worker, got "
             + rolloutWorkers + " and " + rewardWorkers);
       }
+      if (learner.ppo() != null && process == null) {
+        throw new IllegalArgumentException("PPO learns from step rewards: it needs process supervision (a step scorer)");
+      }
     }
   }
 
@@ -101,16 +115,37 @@ public final class LocalGrpoRun {
   private record FinalWeights(Coordinator.Finished finished, WeightSnapshot weights, Throwable failure,
       ActorRef<Result> replyTo) implements GuardianCommand {}
 
+  private record FinalCritic(Coordinator.Finished finished, WeightSnapshot weights, Learner.CriticState critic,
+      Throwable failure, ActorRef<Result> replyTo) implements GuardianCommand {}
+  /** The coordinator stopped; sent again through the mailbox so a Finished it sent first is seen first. */
+  private record CoordinatorStopped(boolean recheck) implements GuardianCommand {}
+
   /**
    * Runs the plan to completion and shuts the actor system down.
    *
    * @see GrpoRunner
    */
   public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
+    return run(plan, config, onStep, null);
+  }
+
+  /**
+   * As above; {@code onStart} sees the run's actor system as soon as it exists, e.g. to make its
+   * actors report their health to a monitor. If the system terminates or the coordinator stops
+   * before the run finished, the run fails instead of waiting.
+   */
+  public static Result run(Plan plan, Config config, Consumer<StepReport> onStep,
+      Consumer<ActorSystem<?>> onStart) {
     ActorSystem<GuardianCommand> system = ActorSystem.create(guardian(plan, onStep), "rlft", config);
     try {
+      if (onStart != null) {
+        onStart.accept(system);
+      }
       CompletionStage<Result> result = AskPattern.ask(system, Run::new, Duration.ofDays(30), system.scheduler());
-      return result.toCompletableFuture().get();
+      CompletableFuture<Result> done = result.toCompletableFuture();
+      system.getWhenTerminated().thenRun(() -> done.completeExceptionally(
+          new IllegalStateException("the actor system terminated before the run finished")));
+      return done.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while training", e);
@@ -147,13 +182,37 @@ public final class LocalGrpoRun {
         ActorRef<dev.rlft.reward.StepRewardWorker.Command> prm = ctx.spawn(
             dev.rlft.reward.StepRewardWorker.create(plan.process().scorer()), "step-reward", pinned);
         process = new Coordinator.Process(prm, plan.process().rewards(), plan.process().stopIds(),
-            plan.process().timeout(), plan.process().sentinel());
+            plan.process().timeout(), plan.process().sentinel(),
+            plan.learner().ppo() != null ? Coordinator.Target.REWARDS : Coordinator.Target.ADVANTAGES);
       }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
           process, plan.recovery()), "coordinator");
+      ctx.watchWith(coordinator, new CoordinatorStopped(false));
+      // who waits for the run, until the coordinator's Finished arrives; and whether it is gone
+      AtomicReference<ActorRef<Result>> waiting = new AtomicReference<>();
+      boolean[] coordinatorGone = {false};
+      Coordinator.Finished lost = new Coordinator.Finished(0, plan.learner().startVersion(), 0, 0,
+          new java.util.LinkedHashMap<>(), "the coordinator stopped before the run finished");
       return Behaviors.receive(GuardianCommand.class)
+          .onMessage(CoordinatorStopped.class, c -> {
+            if (!c.recheck()) {
+              ctx.getSelf().tell(new CoordinatorStopped(true));
+              return Behaviors.same();
+            }
+            coordinatorGone[0] = true;
+            ActorRef<Result> replyTo = waiting.getAndSet(null);
+            if (replyTo != null) {
+              replyTo.tell(new Result(lost, null));
+            }
+            return Behaviors.same();
+          })
           .onMessage(Run.class, r -> {
+            if (coordinatorGone[0]) {
+              r.replyTo().tell(new Result(lost, null));
+              return Behaviors.same();
+            }
+            waiting.set(r.replyTo());
             ActorRef<Coordinator.Finished> adapter = ctx.messageAdapter(Coordinator.Finished.class,
                 f -> new Done(f, learner, r.replyTo()));
             coordinator.tell(new Coordinator.Start(adapter));
@@ -166,6 +225,7 @@ public final class LocalGrpoRun {
             return Behaviors.same();
           })
           .onMessage(Done.class, d -> {
+            waiting.set(null);
             ctx.ask(WeightSnapshot.class, d.learner(), Duration.ofMinutes(5), Learner.GetWeights::new,
                 (w, err) -> new FinalWeights(d.finished(), w, err, d.replyTo()));
             return Behaviors.same();
@@ -174,7 +234,24 @@ public final class LocalGrpoRun {
             if (f.failure() != null) {
               throw new IllegalStateException("could not read final weights", f.failure());
             }
-            f.replyTo().tell(new Result(f.finished(), f.weights()));
+            if (plan.learner().ppo() == null) {
+              f.replyTo().tell(new Result(f.finished(), f.weights()));
+            } else {
+              ctx.ask(Learner.CriticState.class, learner, Duration.ofMinutes(5), Learner.GetCritic::new,
+                  (c, err) -> new FinalCritic(f.finished(), f.weights(), c, err, f.replyTo()));
+            }
+            return Behaviors.same();
+          })
+          .onMessage(FinalCritic.class, f -> {
+            if (f.failure() != null || f.critic().error() != null) {
+              // the run's error, so that a caller never takes a PPO result without its critic
+              Coordinator.Finished d = f.finished();
+              String why = "could not read the final critic: " + (f.failure() != null ? f.failure() : f.critic().error());
+              f.replyTo().tell(new Result(new Coordinator.Finished(d.steps(), d.version(), d.trainedSamples(),
+                  d.seconds(), d.dropped(), d.error() != null ? d.error() + "; " + why : why), f.weights(), null));
+              return Behaviors.same();
+            }
+            f.replyTo().tell(new Result(f.finished(), f.weights(), f.critic().toCheckpoint()));
             return Behaviors.same();
           })
           .build();

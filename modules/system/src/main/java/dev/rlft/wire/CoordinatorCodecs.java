@@ -53,13 +53,31 @@ final class CoordinatorCodecs {
               if (m.sampleText() != null) {
                 p.setSampleText(m.sampleText());
               }
+              if (m.samplePrompt() != null) {
+                p.setSamplePrompt(m.samplePrompt());
+              }
+              if (m.sampleAnswer() != null) {
+                p.setSampleAnswer(m.sampleAnswer());
+              }
+              if (m.sampleSteps() != null) {
+                p.setHasSampleSteps(true);
+                for (String step : m.sampleSteps()) {
+                  p.addSampleSteps(ControlCodecs.required(step, "sampleSteps[]"));
+                }
+              }
+              if (m.sampleStepScores() != null) {
+                p.setHasSampleStepScores(true).addAllSampleStepScores(ControlCodecs.boxed(m.sampleStepScores()));
+              }
               return p.build();
             },
             (b, refs) -> {
               StepReportProto p = StepReportProto.parseFrom(b);
               return new StepReport(p.getStep(), p.getBatchId(), p.getGeneratedWith(), p.getVersion(), p.getStaleness(),
                   ControlCodecs.doubles(p.getMetricsList()), p.hasSampleText() ? p.getSampleText() : null,
-                  p.getSampleCorrect());
+                  p.getSampleCorrect(), p.hasSamplePrompt() ? p.getSamplePrompt() : null,
+                  p.hasSampleAnswer() ? p.getSampleAnswer() : null,
+                  p.getHasSampleSteps() ? p.getSampleStepsList().toArray(new String[0]) : null,
+                  p.getHasSampleStepScores() ? ControlCodecs.floats(p.getSampleStepScoresList()) : null);
             }));
   }
 

@@ -2,15 +2,19 @@ package dev.rlft.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
+import com.esotericsoftware.kryo.io.ByteBufferInput;
+import com.esotericsoftware.kryo.io.ByteBufferOutput;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.Pool;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.JSerializer;
 
 /**
@@ -18,12 +22,22 @@ import org.apache.pekko.serialization.JSerializer;
  * the classes listed in {@link WireRegistry} (under fixed ids) can cross the wire, and actor
  * references travel as their serialized path.
  */
-public final class KryoSerializer extends JSerializer {
+public final class KryoSerializer extends JSerializer implements ByteBufferSerializer {
 
   /** Serializer id in Pekko's configuration; fixed forever. */
   public static final int ID = 730_001;
 
+  /** Output buffers that grew past this are not kept for reuse. */
+  private static final int MAX_POOLED_OUTPUT = 4 << 20;
+
   private final Pool<Kryo> pool;
+  /** Reused outputs: a weight chunk is written without growing a fresh buffer from 4 KiB each time. */
+  private final Pool<Output> outputs = new Pool<>(true, false, 16) {
+    @Override
+    protected Output create() {
+      return new Output(4096, -1);
+    }
+  };
 
   public KryoSerializer(ExtendedActorSystem system) {
     ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
@@ -52,11 +66,16 @@ public final class KryoSerializer extends JSerializer {
   @Override
   public byte[] toBinary(Object o) {
     Kryo kryo = pool.obtain();
-    try (Output out = new Output(4096, -1)) {
+    Output out = outputs.obtain();
+    try {
+      out.reset();
       kryo.writeClassAndObject(out, o);
       return out.toBytes();
     } finally {
       pool.free(kryo);
+      if (out.getBuffer().length <= MAX_POOLED_OUTPUT) {
+        outputs.free(out);
+      }
     }
   }
 
@@ -76,6 +95,43 @@ public final class KryoSerializer extends JSerializer {
       if (in.position() != bytes.length) {
         throw new IllegalArgumentException("Kryo payload has " + (bytes.length - in.position())
             + " bytes after its " + o.getClass().getName() + ": malformed");
+      }
+      return o;
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  /**
+   * Artery's path: writes straight into the frame's buffer, sparing a copy of every payload (weight
+   * chunks are most of the bytes a cluster moves). A message larger than the buffer fails to
+   * serialize, and Artery drops it with an error naming the frame size.
+   */
+  @Override
+  public void toBinary(Object o, ByteBuffer buf) {
+    Kryo kryo = pool.obtain();
+    try {
+      ByteBufferOutput out = new ByteBufferOutput(buf, buf.limit());
+      kryo.writeClassAndObject(out, o);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  /** Artery's path for reading: as {@link #fromBinaryJava}, null and trailing bytes refused. */
+  @Override
+  public Object fromBinary(ByteBuffer buf, String manifest) {
+    Kryo kryo = pool.obtain();
+    try {
+      int length = buf.remaining();
+      ByteBufferInput in = new ByteBufferInput(buf);
+      Object o = kryo.readClassAndObject(in);
+      if (o == null) {
+        throw new IllegalArgumentException("Kryo payload of " + length + " bytes decodes to null: not a message");
+      }
+      if (buf.hasRemaining()) {
+        throw new IllegalArgumentException("Kryo payload has " + buf.remaining() + " bytes after its "
+            + o.getClass().getName() + ": malformed");
       }
       return o;
     } finally {

@@ -4,6 +4,9 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import dev.rlft.learner.Learner;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightManifest;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.train.Trajectory;
@@ -46,6 +49,36 @@ public final class WireRegistry {
     kryo.register(RolloutWorker.Generated.class, 322);
     kryo.register(Learner.Train.class, 360);
     kryo.register(WeightSnapshot.Kind.class, 390);
+    // Kept on Kryo from main (not Protobuf control codecs): PPO (420-422: TrainPpo carries
+    // trajectory batches, CriticState carries critic weights), the health monitor's local protocol
+    // (600-604) and chunked weight sync (640-655: manifest, byte chunks and their credit/flow control).
+    id = 420; // PPO
+    kryo.register(Learner.TrainPpo.class, id++);
+    kryo.register(Learner.GetCritic.class, id++);
+    kryo.register(Learner.CriticState.class, id++);
+    id = 600;
+    kryo.register(dev.rlft.health.HealthMonitor.Heartbeat.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.RunStarted.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.GetHealth.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.HealthReport.class, id++);
+    kryo.register(dev.rlft.health.HealthMonitor.ActorHealth.class, id++);
+    id = 640; // weight sync: manifest, chunks, credit (dev.rlft.params)
+    kryo.register(byte[].class, id++);
+    kryo.register(long[][].class, id++);
+    kryo.register(WeightManifest.class, id++);
+    kryo.register(WeightManifest.TensorEntry.class, id++);
+    kryo.register(WeightManifest.TensorEntry[].class, id++);
+    kryo.register(WeightReceiver.Offer.class, id++);
+    kryo.register(WeightReceiver.Chunk.class, id++);
+    kryo.register(WeightSender.Request.class, id++);
+    kryo.register(WeightSender.Credit.class, id++);
+    kryo.register(WeightSender.Resend.class, id++);
+    kryo.register(WeightSender.Complete.class, id++);
+    kryo.register(ParameterServer.Subscribe.class, id++);
+    kryo.register(ParameterServer.WatchSync.class, id++);
+    kryo.register(ParameterServer.GetSubscribers.class, id++);
+    kryo.register(ParameterServer.Subscribers.class, id++);
+    kryo.register(ParameterServer.VersionSynced.class, id++);
   }
 
   private static Class<?> actorRefClass() {

@@ -104,6 +104,13 @@ class ProcessSupervisionTest {
       assertTrue(r.metrics().get("steps_mean") >= 0, "step " + r.step());
       assertTrue(Double.isFinite(r.metrics().get("loss")), "step " + r.step());
       assertEquals(0.0, r.metrics().get("skipped"));
+      assertEquals(r.sampleSteps().length, r.sampleStepScores().length, "one score per shown step");
+      assertTrue(r.sampleSteps().length >= 1, "step " + r.step());
+      for (int i = 0; i < r.sampleSteps().length; i++) {
+        assertEquals(r.sampleSteps()[i].contains("=") ? 0.9f : 0.1f, r.sampleStepScores()[i], 1e-6,
+            "the sample's step " + i + " carries the PRM's own score");
+      }
+      assertTrue(r.samplePrompt() != null && !r.samplePrompt().isEmpty() && r.sampleAnswer() != null);
     }
   }
 
@@ -112,6 +119,7 @@ class ProcessSupervisionTest {
     List<StepReport> reports = run(new EquationScorer(2_000), Duration.ofMillis(200));
     for (StepReport r : reports) {
       assertEquals(1.0, r.metrics().get("prm_fallback"), "step " + r.step());
+      assertNull(r.sampleStepScores(), "no PRM scores to show for a batch trained on accuracy alone");
     }
   }
 

@@ -14,6 +14,7 @@ import dev.rlft.model.ModelConfig;
 import dev.rlft.model.PromptTemplate;
 import dev.rlft.train.AdamW;
 import dev.rlft.train.GrpoUpdate;
+import dev.rlft.train.PpoUpdate;
 import dev.rlft.train.LrSchedule;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +47,20 @@ public final class TinyPolicy {
   /** A learner starting at version 0 from {@code weights}, which are also its KL reference. */
   public static Learner.Init learnerInit(Map<String, float[]> weights) {
     return new Learner.Init(MODEL, TOKENIZER, weights, weights, 0, AdamW.Config.defaults(), grpo());
+  }
+
+  /**
+   * PPO settings for the tiny policy: gamma 1, the given lambda, whitened advantages, clip 0.2,
+   * value clip 0.2, vf-coef 0.5, beta 0.04 (k3), policy lr 1e-4 and the given critic lr.
+   */
+  public static PpoUpdate.Config ppo(float lambda, float criticLr) {
+    return new PpoUpdate.Config(1f, lambda, true, 0.2f, 0.2f, 0.2f, 0.5f, 0.04f, KlEstimator.K3, 1f,
+        LrSchedule.constant(1e-4f), LrSchedule.constant(criticLr));
+  }
+
+  /** A PPO learner starting at version 0 from {@code weights} (also its KL reference) with a fresh critic. */
+  public static Learner.Init ppoLearnerInit(Map<String, float[]> weights, Learner.Ppo ppo) {
+    return new Learner.Init(MODEL, TOKENIZER, weights, weights, 0, AdamW.Config.defaults(), grpo(), null, 0, ppo);
   }
 
   /** A few arithmetic problems whose plain prompt leaves room for {@link #MAX_NEW_TOKENS}. */

@@ -1,5 +1,6 @@
 package dev.rlft.wire;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -18,6 +19,10 @@ import dev.rlft.coordinator.StepReport;
 import dev.rlft.learner.Learner;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightCodec;
+import dev.rlft.params.WeightManifest;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.reward.RewardWorker;
 import dev.rlft.rollout.RolloutWorker;
@@ -125,10 +130,29 @@ class WireRoundTripTest {
     withNull.add(null);
     withNull.add("x");
     SamplingParams sampling = new SamplingParams(0.7f, 0.9f, 5, 24, -42L);
+    WeightManifest.TensorEntry[] entries = {
+        new WeightManifest.TensorEntry("model.norm.weight", WeightManifest.F32, new long[] {3}, 12, -5L),
+        new WeightManifest.TensorEntry("empty", WeightManifest.F32, new long[] {0, 4}, 0, 0L),
+        new WeightManifest.TensorEntry("lm_head.weight", WeightManifest.F32, new long[] {2, 3}, 24, Long.MIN_VALUE)};
+    WeightManifest manifest = new WeightManifest(5, WeightSnapshot.Kind.ADAPTERS, 16, entries,
+        new int[] {1, -1, 7}, WeightCodec.versionDigest(entries));
     ArrayList<RolloutWorker.PromptGroup> groups = arrayList(List.of(
         new RolloutWorker.PromptGroup(3, "arith-train-000003", new int[] {1, 5, 6}, "12", 2),
         new RolloutWorker.PromptGroup(4, "arith-train-000004", new int[] {1}, "0", 1)));
     ArrayList<Trajectory> trajectories = arrayList(List.of(trajectory(3, 1f, true), trajectory(3, 0f, false)));
+    LinkedHashMap<String, float[]> criticWeights = new LinkedHashMap<>();
+    criticWeights.put("model.norm.weight", new float[] {1f, -0f});
+    criticWeights.put("value_head.bias", new float[] {Float.NaN});
+    LinkedHashMap<String, float[]> criticMoments = new LinkedHashMap<>();
+    criticMoments.put("m/value_head.bias", new float[] {0.5f});
+    LinkedHashMap<String, Double> gauges = new LinkedHashMap<>();
+    gauges.put("weight_sync_seconds", 0.25);
+    gauges.put("checker_timeouts", 3.0);
+    dev.rlft.health.HealthMonitor.Heartbeat heartbeat = new dev.rlft.health.HealthMonitor.Heartbeat(
+        "pekko://rlft@10.0.0.2:2552", "reward/$a", "reward", ref(), "running", 3, 0.5, -1.0, 2, 7, 120, 1, gauges);
+    dev.rlft.health.HealthMonitor.ActorHealth actorHealth = new dev.rlft.health.HealthMonitor.ActorHealth(
+        "pekko://rlft", "learner", "learner", "down", "stopped", "stopped", 1.5, -1, 0.0, 12.5, 0, 42, 99, 0,
+        new LinkedHashMap<>(), ref());
     return Stream.of(
         Arguments.of("int[]", new int[] {0, -1, Integer.MAX_VALUE}),
         Arguments.of("long[]", new long[] {Long.MIN_VALUE, 0}),
@@ -164,7 +188,7 @@ class WireRoundTripTest {
         Arguments.of("RolloutWorker.PromptGroup", groups.get(0)),
         Arguments.of("RolloutWorker.Generate", new RolloutWorker.Generate(11, groups, sampling, 2, ref())),
         Arguments.of("RolloutWorker.Generated", new RolloutWorker.Generated(11, 2, trajectories,
-            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0", 4096L)),
+            arrayList(List.of("a", "b")), arrayList(List.of("12", "12")), 123_456_789L, "rollout-0", 4096L, 7_000_000L)),
         Arguments.of("RewardWorker.Score", new RewardWorker.Score(11, 2, texts, answers, ref())),
         Arguments.of("RewardWorker.Scored", new RewardWorker.Scored(11, 2, new float[] {1f, 0f, 0f},
             new boolean[] {true, false, false}, new String[] {"9", null, ""}, "reward")),
@@ -182,6 +206,12 @@ class WireRoundTripTest {
         Arguments.of("Learner.Saved with error", new Learner.Saved("/tmp/ckpt", 3, "java.io.IOException: disk full")),
         Arguments.of("Learner.GetWeights", new Learner.GetWeights(ref())),
         Arguments.of("Learner.AdjustBeta", new Learner.AdjustBeta(2f)),
+        Arguments.of("Learner.TrainPpo", new Learner.TrainPpo(12, trajectories,
+            arrayList(List.of(new float[] {0f, 0.9f, 1f}, new float[] {-0.5f, 0f, Float.MIN_VALUE})), ref())),
+        Arguments.of("Learner.GetCritic", new Learner.GetCritic(ref())),
+        Arguments.of("Learner.CriticState", new Learner.CriticState(3, criticWeights, criticMoments, 4, null)),
+        Arguments.of("Learner.CriticState without a critic", new Learner.CriticState(3, new LinkedHashMap<>(),
+            new LinkedHashMap<>(), 0, "this learner has no critic (GRPO)")),
         Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
         Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null,
             new Coordinator.Groups(12, 8, 2, new LinkedHashMap<>(Map.of("too stale", 4L))))),
@@ -199,7 +229,37 @@ class WireRoundTripTest {
             dev.rlft.testing.TinyPolicy.MODEL, new dev.rlft.model.LoraConfig(4, 8f, 0f, java.util.Set.of("q_proj",
             "v_proj")), java.util.Set.of(), ai.djl.ndarray.types.DataType.FLOAT16),
             dev.rlft.testing.TinyPolicy.TOKENIZER, Duration.ofMillis(1500), "")),
-        Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)));
+        Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)),
+        Arguments.of("StepReport with the sample's steps", new StepReport(2, 1, 1, 2, 1, metrics, "7+5=12\n\n\\boxed{12}",
+            false, "Ann has 7 apples.", "12", new String[] {"7+5=12", "\\boxed{12}"}, new float[] {0.9f, Float.NaN})),
+        Arguments.of("HealthMonitor.Heartbeat", heartbeat),
+        Arguments.of("HealthMonitor.RunStarted", new dev.rlft.health.HealthMonitor.RunStarted("runs/x")),
+        Arguments.of("HealthMonitor.GetHealth", new dev.rlft.health.HealthMonitor.GetHealth(ref())),
+        Arguments.of("HealthMonitor.ActorHealth", actorHealth),
+        Arguments.of("HealthMonitor.HealthReport", new dev.rlft.health.HealthMonitor.HealthReport(1_700_000_000_000L,
+            "runs/x", true, false, "down", "essential actor learner (learner) is down: stopped",
+            arrayList(List.of(actorHealth)))),
+        Arguments.of("byte[]", new byte[] {0, -1, Byte.MAX_VALUE, Byte.MIN_VALUE}),
+        Arguments.of("long[][]", new long[][] {{4, 8}, {}, {3}}),
+        Arguments.of("WeightSnapshot with shapes", new WeightSnapshot(2, new String[] {"w", "b"},
+            new float[][] {{1f, 2f, 3f, 4f, 5f, 6f}, {}}, WeightSnapshot.Kind.FULL, new long[][] {{2, 3}, {0}})),
+        Arguments.of("WeightManifest", manifest),
+        Arguments.of("WeightManifest.TensorEntry", manifest.tensors()[0]),
+        Arguments.of("WeightManifest.TensorEntry[]", manifest.tensors()),
+        Arguments.of("WeightReceiver.Offer", new WeightReceiver.Offer(manifest, ref())),
+        Arguments.of("WeightReceiver.Chunk", new WeightReceiver.Chunk(3, 0, 1, new byte[] {1, 2, 3, 4})),
+        Arguments.of("WeightReceiver.Chunk empty", new WeightReceiver.Chunk(3, 0, 1, new byte[0])),
+        Arguments.of("WeightSender.Request", new WeightSender.Request(5, 2, new int[] {0, 2}, 16)),
+        Arguments.of("WeightSender.Credit", new WeightSender.Credit(2, 12, 28)),
+        Arguments.of("WeightSender.Resend", new WeightSender.Resend(2, new int[] {3, 9})),
+        Arguments.of("WeightSender.Complete", new WeightSender.Complete(5, true, null)),
+        Arguments.of("WeightSender.Complete failed", new WeightSender.Complete(5, false, "version digest mismatch")),
+        Arguments.of("ParameterServer.Subscribe", new ParameterServer.Subscribe(ref(), -1)),
+        Arguments.of("ParameterServer.WatchSync", new ParameterServer.WatchSync(ref())),
+        Arguments.of("ParameterServer.GetSubscribers", new ParameterServer.GetSubscribers(ref())),
+        Arguments.of("ParameterServer.Subscribers", new ParameterServer.Subscribers(3)),
+        Arguments.of("ParameterServer.VersionSynced",
+            new ParameterServer.VersionSynced(5, 2, 1, 0, 1L << 33, 4096, 3, 16, 1_000_000L, 2_000_000_000L)));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -210,6 +270,32 @@ class WireRoundTripTest {
         : kryo.fromBinary(kryo.toBinary(sample));
 
     assertDeepEquals(sample, back, name);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("samples")
+  void toBinaryByteBuffer_registeredSample_roundTripsAsArteryUsesIt(String name, Object sample) {
+    if (proto.classes().contains(sample.getClass())) {
+      return; // a control message: Protobuf, not Kryo
+    }
+    java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocateDirect(64 * 1024);
+    frame.position(17); // Artery writes its header first
+
+    kryo.toBinary(sample, frame);
+    frame.flip().position(17);
+    Object back = kryo.fromBinary(frame, "");
+
+    assertDeepEquals(sample, back, name);
+    assertEquals(frame.limit(), frame.position(), name + ": every byte read back");
+    assertArrayEquals(kryo.toBinary(sample), kryo.toBinary(back), name + ": the byte[] path writes the same bytes");
+  }
+
+  @Test
+  void toBinaryByteBuffer_messageLargerThanTheFrame_throws() {
+    java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocateDirect(1024);
+    WeightReceiver.Chunk big = new WeightReceiver.Chunk(1, 0, 0, new byte[4096]);
+
+    assertThrows(RuntimeException.class, () -> kryo.toBinary(big, frame));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -301,6 +387,18 @@ class WireRoundTripTest {
     // Kryo writes null as the single byte 0; a null must never reach Artery as a message
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> kryo.fromBinary(new byte[] {0}));
     assertTrue(e.getMessage().contains("decodes to null"), e.getMessage());
+  }
+
+  @Test
+  void fromBinaryByteBuffer_nullOrTrailingBytes_throw() {
+    // Artery reads through the ByteBuffer path: it must refuse what the byte[] path refuses
+    IllegalArgumentException nul = assertThrows(IllegalArgumentException.class,
+        () -> kryo.fromBinary(java.nio.ByteBuffer.wrap(new byte[] {0}), ""));
+    assertTrue(nul.getMessage().contains("decodes to null"), nul.getMessage());
+    byte[] valid = kryo.toBinary(new int[] {1, 2});
+    IllegalArgumentException trailing = assertThrows(IllegalArgumentException.class,
+        () -> kryo.fromBinary(java.nio.ByteBuffer.wrap(java.util.Arrays.copyOf(valid, valid.length + 2)), ""));
+    assertTrue(trailing.getMessage().contains("bytes after"), trailing.getMessage());
   }
 
   @Test

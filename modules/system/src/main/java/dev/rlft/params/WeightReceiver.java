@@ -1,0 +1,445 @@
+package dev.rlft.params;
+
+import dev.rlft.wire.WireMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * Receives weight versions from the parameter server for one owner (a rollout worker): subscribes,
+ * answers each offered manifest with the tensors it lacks, grants credit as it accepts chunks,
+ * checks every chunk's CRC32C, and hands a version to its owner only once every chunk is in and the
+ * whole version's digest matches. A half-received version is never handed over.
+ *
+ * <p>What it lacks is decided by content digest: a tensor whose name and digest equal one it holds
+ * is kept, so a LoRA version moves only the adapters and a full version only the tensors that
+ * changed. A newer offer replaces the version in flight; tensors of the old one that were already
+ * complete are kept for the new one when their digests match.
+ *
+ * <p>Failures: a chunk with a bad checksum is asked for again at once; a gap in the chunk numbers
+ * asks for the missing ones; {@code timeout} without a chunk asks for everything outstanding and
+ * renews the credit. After {@code max-retries} of either the version restarts as a new stream,
+ * keeping the complete tensors; after {@code max-retries} restarts it is given up (the sender is
+ * told) and the receiver subscribes again when idle. An idle receiver that heard nothing for
+ * {@code subscribe-interval} subscribes again, which finds a restarted parameter server.
+ *
+ * <p>It holds only the digests of what its owner has, not the weights: each {@link Ready} carries
+ * the tensors that changed, and the owner must apply every Ready (or merge those it skips).
+ */
+public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Command> {
+
+  /** Messages a weight receiver understands. */
+  public sealed interface Command extends WireMessage {}
+
+  /** Sender to receiver: version {@code manifest.version()} is available from {@code sender}. */
+  public record Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender) implements Command {}
+
+  /**
+   * Sender to receiver: chunk number {@code seq} of a stream, which is chunk {@code index} of the
+   * manifest, as little-endian float32 bytes.
+   */
+  public record Chunk(long stream, int seq, int index, byte[] payload) implements Command {}
+
+  private enum Signal implements Command, NoSerializationVerificationNeeded {
+    TICK
+  }
+
+  /**
+   * Counters since the receiver started.
+   *
+   * @param chunks chunks accepted
+   * @param bytes payload bytes accepted
+   * @param corrupt chunks refused for a wrong size or checksum
+   * @param resendRequests {@link WeightSender.Resend} messages sent
+   * @param restarts versions restarted as a new stream
+   * @param staleChunks chunks of a replaced stream, ignored
+   * @param creditViolations chunks numbered beyond the credit granted (a sender bug; accepted anyway)
+   */
+  public record Stats(long chunks, long bytes, long corrupt, long resendRequests, long restarts, long staleChunks,
+      long creditViolations) {}
+
+  /**
+   * A complete, verified version, for the owner in this JVM (never sent over the wire).
+   *
+   * @param changed the tensors that differ from the previous Ready's version, in manifest order;
+   *     the first Ready carries every tensor
+   * @param names every tensor of the version, in order
+   * @param bytes chunk bytes that arrived since the previous Ready, including those of versions
+   *     that were replaced before they completed
+   * @param syncNanos from this version's offer to its verification
+   */
+  public record Ready(long version, WeightSnapshot.Kind kind, Map<String, float[]> changed, List<String> names,
+      long bytes, long syncNanos, Stats stats) implements NoSerializationVerificationNeeded {}
+
+  /** A complete, checked tensor of a version that was replaced before it finished. */
+  private record Staged(WeightManifest.TensorEntry entry, float[] data) {}
+
+  /** The version being received. */
+  private static final class Transfer {
+    final WeightManifest manifest;
+    final WeightManifest.Layout layout;
+    final ActorRef<WeightSender.Command> sender;
+    final long startNanos = System.nanoTime();
+    final float[][] buffers;
+    boolean ignoreHeld;
+    int restarts;
+    long stream;
+    int[] tensors;
+    int[] plan;
+    int[] missing;
+    BitSet received;
+    BitSet resendAsked;
+    Map<Integer, Integer> failures;
+    int accepted;
+    long granted;
+    int grantedAt;
+    int highestSeen;
+    int stalls;
+    long lastProgress;
+
+    Transfer(WeightManifest manifest, ActorRef<WeightSender.Command> sender) {
+      this.manifest = manifest;
+      this.layout = manifest.layout();
+      this.sender = sender;
+      this.buffers = new float[manifest.tensors().length][];
+    }
+  }
+
+  private final ActorRef<ParameterServer.Command> params;
+  private final ActorRef<Ready> owner;
+  private final WeightSyncSettings settings;
+
+  private long version = -1;
+  private Map<String, WeightManifest.TensorEntry> held = new LinkedHashMap<>();
+  private final Map<String, Staged> staged = new HashMap<>();
+  private Transfer transfer;
+  private long nextStream = 1;
+  private long lastContact;
+  private long bytesSinceReady;
+  private long chunks;
+  private long bytes;
+  private long corrupt;
+  private long resendRequests;
+  private long restarts;
+  private long staleChunks;
+  private long creditViolations;
+
+  private WeightReceiver(ActorContext<Command> context, TimerScheduler<Command> timers,
+      ActorRef<ParameterServer.Command> params, ActorRef<Ready> owner, WeightSyncSettings settings) {
+    super(context);
+    this.params = params;
+    this.owner = owner;
+    this.settings = settings;
+    Duration tick = settings.timeout().dividedBy(4);
+    timers.startTimerWithFixedDelay(Signal.TICK, tick.toMillis() < 5 ? Duration.ofMillis(5) : tick);
+    subscribe();
+  }
+
+  /** A receiver with the actor system's {@code rlft.weight-sync} settings. */
+  public static Behavior<Command> create(ActorRef<ParameterServer.Command> params, ActorRef<Ready> owner) {
+    return Behaviors.setup(ctx -> create(params, owner,
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config())));
+  }
+
+  public static Behavior<Command> create(ActorRef<ParameterServer.Command> params, ActorRef<Ready> owner,
+      WeightSyncSettings settings) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(
+        timers -> new WeightReceiver(ctx, timers, params, owner, settings)));
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Offer.class, this::onOffer)
+        .onMessage(Chunk.class, this::onChunk)
+        .onMessageEquals(Signal.TICK, this::onTick)
+        .build();
+  }
+
+  private void subscribe() {
+    lastContact = System.nanoTime();
+    params.tell(new ParameterServer.Subscribe(getContext().getSelf(), version));
+  }
+
+  private Behavior<Command> onOffer(Offer o) {
+    lastContact = System.nanoTime();
+    WeightManifest m = o.manifest();
+    if (m.version() <= version) {
+      boolean same = m.version() == version;
+      o.sender().tell(new WeightSender.Complete(m.version(), same, same ? null
+          : "receiver already holds the newer version " + version));
+      return this;
+    }
+    if (transfer != null && transfer.sender.equals(o.sender())) {
+      if (transfer.manifest.version() == m.version()) {
+        // offered again: our request may have been lost
+        transfer.sender.tell(new WeightSender.Request(m.version(), transfer.stream, transfer.tensors,
+            transfer.granted));
+        return this;
+      }
+      if (transfer.manifest.version() > m.version()) {
+        return this; // an old offer overtaken by the one we are on
+      }
+    }
+    if (transfer != null) {
+      getContext().getLog().debug("weight version {} replaces version {} in flight", m.version(),
+          transfer.manifest.version());
+      stageCompleted(transfer);
+    }
+    transfer = new Transfer(m, o.sender());
+    beginStream();
+    return this;
+  }
+
+  /** Asks for what the state at the transfer's version needs beyond what is held or staged. */
+  private void beginStream() {
+    Transfer t = transfer;
+    WeightManifest.TensorEntry[] entries = t.manifest.tensors();
+    List<Integer> needed = new ArrayList<>();
+    for (int i = 0; i < entries.length; i++) {
+      if (t.buffers[i] != null && t.missing != null && t.missing[i] == 0) {
+        continue; // completed in an earlier stream of this transfer
+      }
+      if (t.ignoreHeld || !(entries[i].sameContent(held.get(entries[i].name()))
+          || (staged.containsKey(entries[i].name()) && entries[i].sameContent(staged.get(entries[i].name()).entry())))) {
+        needed.add(i);
+      }
+    }
+    t.tensors = needed.stream().mapToInt(Integer::intValue).toArray();
+    t.plan = t.layout.plan(t.tensors);
+    t.missing = new int[entries.length];
+    for (int i : t.tensors) {
+      if (t.buffers[i] == null) {
+        t.buffers[i] = new float[entries[i].elements()];
+      }
+    }
+    for (int c : t.plan) {
+      t.missing[t.layout.tensorOf(c)]++;
+    }
+    // tensors completed by an earlier stream of this transfer keep their buffers, with nothing missing
+    t.stream = nextStream++;
+    t.received = new BitSet(t.plan.length);
+    t.resendAsked = new BitSet(t.plan.length);
+    t.failures = new HashMap<>();
+    t.accepted = 0;
+    t.grantedAt = 0;
+    t.granted = settings.window();
+    t.highestSeen = -1;
+    t.stalls = 0;
+    t.lastProgress = System.nanoTime();
+    if (t.plan.length == 0) {
+      finish();
+    } else {
+      t.sender.tell(new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
+    }
+  }
+
+  private Behavior<Command> onChunk(Chunk c) {
+    lastContact = System.nanoTime();
+    Transfer t = transfer;
+    if (t == null || c.stream() != t.stream) {
+      staleChunks++;
+      return this;
+    }
+    int seq = c.seq();
+    if (seq < 0 || seq >= t.plan.length || t.plan[seq] != c.index()) {
+      getContext().getLog().warn("weight sync: chunk number {} of stream {} names chunk {}, not in the stream's plan",
+          seq, c.stream(), c.index());
+      corrupt++;
+      return this;
+    }
+    if (t.received.get(seq)) {
+      return this; // a retransmit of a chunk that was only late
+    }
+    if (seq >= t.granted) {
+      creditViolations++;
+    }
+    int index = c.index();
+    byte[] payload = c.payload();
+    if (payload == null || payload.length != t.layout.chunkBytes(index)
+        || WeightCodec.crc32c(payload) != t.manifest.chunkCrcs()[index]) {
+      corrupt++;
+      int failures = t.failures.merge(seq, 1, Integer::sum);
+      if (failures > settings.maxRetries()) {
+        restart("chunk " + index + " failed its checksum " + failures + " times");
+      } else {
+        askResend(new int[] {seq});
+      }
+      return this;
+    }
+    int tensor = t.layout.tensorOf(index);
+    WeightCodec.decode(payload, t.buffers[tensor], t.layout.elementOffset(index));
+    t.received.set(seq);
+    t.accepted++;
+    t.missing[tensor]--;
+    t.stalls = 0;
+    t.lastProgress = System.nanoTime();
+    chunks++;
+    bytes += payload.length;
+    bytesSinceReady += payload.length;
+    if (seq > t.highestSeen + 1) {
+      List<Integer> gap = new ArrayList<>();
+      for (int s = t.highestSeen + 1; s < seq; s++) {
+        if (!t.received.get(s) && !t.resendAsked.get(s)) {
+          gap.add(s);
+        }
+      }
+      if (!gap.isEmpty()) {
+        askResend(gap.stream().mapToInt(Integer::intValue).toArray());
+      }
+    }
+    t.highestSeen = Math.max(t.highestSeen, seq);
+    if (t.accepted == t.plan.length) {
+      finish();
+    } else if (t.accepted - t.grantedAt >= settings.creditBatch()) {
+      grant(t);
+    }
+    return this;
+  }
+
+  private void grant(Transfer t) {
+    t.grantedAt = t.accepted;
+    t.granted = (long) t.accepted + settings.window();
+    t.sender.tell(new WeightSender.Credit(t.stream, t.accepted, t.granted));
+  }
+
+  private void askResend(int[] seqs) {
+    for (int s : seqs) {
+      transfer.resendAsked.set(s);
+    }
+    resendRequests++;
+    transfer.sender.tell(new WeightSender.Resend(transfer.stream, seqs));
+  }
+
+  /** Every chunk is in: applies the version if the assembled state is exactly the manifest's. */
+  private void finish() {
+    Transfer t = transfer;
+    WeightManifest.TensorEntry[] entries = t.manifest.tensors();
+    WeightManifest.TensorEntry[] assembled = new WeightManifest.TensorEntry[entries.length];
+    Map<String, float[]> changed = new LinkedHashMap<>();
+    List<String> names = new ArrayList<>(entries.length);
+    for (int i = 0; i < entries.length; i++) {
+      String name = entries[i].name();
+      names.add(name);
+      if (t.buffers[i] != null) {
+        assembled[i] = entries[i];
+        changed.put(name, t.buffers[i]);
+      } else if (staged.containsKey(name) && entries[i].sameContent(staged.get(name).entry())
+          && !entries[i].sameContent(held.get(name))) {
+        assembled[i] = staged.get(name).entry();
+        changed.put(name, staged.get(name).data());
+      } else {
+        assembled[i] = held.get(name);
+      }
+    }
+    if (!java.util.Arrays.equals(WeightCodec.versionDigest(assembled), t.manifest.digest())) {
+      if (!t.ignoreHeld) {
+        getContext().getLog().warn("weight version {}: the assembled state does not match the version digest; "
+            + "fetching every tensor", t.manifest.version());
+        t.ignoreHeld = true;
+        java.util.Arrays.fill(t.buffers, null);
+        t.missing = null;
+        staged.clear();
+        restart("version digest mismatch");
+      } else {
+        giveUp("version digest mismatch with every tensor fetched: the manifest is inconsistent");
+      }
+      return;
+    }
+    version = t.manifest.version();
+    LinkedHashMap<String, WeightManifest.TensorEntry> now = new LinkedHashMap<>();
+    for (WeightManifest.TensorEntry e : assembled) {
+      now.put(e.name(), e);
+    }
+    held = now;
+    staged.clear();
+    transfer = null;
+    t.sender.tell(new WeightSender.Complete(version, true, null));
+    owner.tell(new Ready(version, t.manifest.kind(), Collections.unmodifiableMap(changed),
+        Collections.unmodifiableList(names), bytesSinceReady, System.nanoTime() - t.startNanos, stats()));
+    bytesSinceReady = 0;
+  }
+
+  /** Starts the version again as a new stream, keeping its complete tensors; gives up after too many restarts. */
+  private void restart(String reason) {
+    Transfer t = transfer;
+    t.restarts++;
+    restarts++;
+    if (t.restarts > settings.maxRetries()) {
+      giveUp(reason + ", after " + (t.restarts - 1) + " restarts");
+      return;
+    }
+    getContext().getLog().warn("weight version {}: restarting the transfer ({})", t.manifest.version(), reason);
+    beginStream();
+  }
+
+  private void giveUp(String reason) {
+    Transfer t = transfer;
+    getContext().getLog().warn("weight version {}: giving up: {}", t.manifest.version(), reason);
+    stageCompleted(t);
+    transfer = null;
+    lastContact = System.nanoTime();
+    t.sender.tell(new WeightSender.Complete(t.manifest.version(), false, reason));
+  }
+
+  /** Keeps the complete, checked tensors of a transfer that will not finish, for the next version to reuse. */
+  private void stageCompleted(Transfer t) {
+    if (t.missing == null || t.ignoreHeld) {
+      return;
+    }
+    for (int i = 0; i < t.buffers.length; i++) {
+      if (t.buffers[i] != null && t.missing[i] == 0) {
+        staged.put(t.manifest.tensors()[i].name(), new Staged(t.manifest.tensors()[i], t.buffers[i]));
+      }
+    }
+  }
+
+  private Behavior<Command> onTick() {
+    long now = System.nanoTime();
+    Transfer t = transfer;
+    if (t != null) {
+      if (now - t.lastProgress >= settings.timeout().toNanos()) {
+        t.stalls++;
+        t.lastProgress = now;
+        if (t.stalls > settings.maxRetries()) {
+          restart("no chunk for " + settings.timeout().toMillis() + " ms, " + (t.stalls - 1) + " times");
+        } else if (t.accepted == 0 && t.highestSeen < 0) {
+          // nothing arrived: the request itself may be lost
+          t.sender.tell(new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
+        } else {
+          List<Integer> outstanding = new ArrayList<>();
+          long upTo = Math.min(t.granted, t.plan.length);
+          for (int s = 0; s < upTo; s++) {
+            if (!t.received.get(s)) {
+              outstanding.add(s);
+            }
+          }
+          if (!outstanding.isEmpty()) {
+            askResend(outstanding.stream().mapToInt(Integer::intValue).toArray());
+          }
+          grant(t);
+        }
+      }
+    } else if (now - lastContact >= settings.subscribeInterval().toNanos()) {
+      subscribe();
+    }
+    return this;
+  }
+
+  private Stats stats() {
+    return new Stats(chunks, bytes, corrupt, resendRequests, restarts, staleChunks, creditViolations);
+  }
+}
