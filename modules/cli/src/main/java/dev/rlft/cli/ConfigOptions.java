@@ -26,6 +26,9 @@ public final class ConfigOptions {
   /** Flag-level overrides added by a command, applied after --config and before --set. */
   final List<String> flagOverrides = new ArrayList<>();
 
+  /** Defaults a command adds under --config and over the reference (a cluster node's Pekko settings). */
+  Config defaults = ConfigFactory.empty();
+
   void flag(String path, Object value) {
     if (value != null) {
       flagOverrides.add(path + "=" + value);
@@ -61,7 +64,7 @@ public final class ConfigOptions {
       }
       c = c.withFallback(ConfigFactory.parseFile(new File(configFile.toString())));
     }
-    Config resolved = c.withFallback(ConfigFactory.defaultReference()).resolve();
+    Config resolved = c.withFallback(defaults).withFallback(ConfigFactory.defaultReference()).resolve();
     for (String kv : all) {
       String path = "rlft." + kv.substring(0, kv.indexOf('=')).trim();
       if (!ConfigFactory.defaultReference().hasPathOrNull(path)) {

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "rlft 0.1.0",
     description = "RL fine-tuning of language models for math reasoning (SFT, GRPO) on an actor system.",
-    subcommands = {TrainCommand.class, EvalCommand.class, GenerateCommand.class, ExportCommand.class, VerifyCommand.class, PrmCommand.class, PlotCommand.class, ReportCommand.class, StatusCommand.class, BenchCommand.class, SummarizeCommand.class,
+    subcommands = {TrainCommand.class, NodeCommand.class, EvalCommand.class, GenerateCommand.class, ExportCommand.class, VerifyCommand.class, PrmCommand.class, PlotCommand.class, ReportCommand.class, StatusCommand.class, BenchCommand.class, SummarizeCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -57,6 +57,19 @@ public final class RunFolder implements AutoCloseable {
     return new RunFolder(dir);
   }
 
+  /** Reopens an existing run folder (a resumed run): metrics and samples are appended, summary.json kept. */
+  public static RunFolder open(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalArgumentException("no run folder at " + dir);
+    }
+    RunFolder run = new RunFolder(dir);
+    Path summary = dir.resolve("summary.json");
+    if (Files.exists(summary)) {
+      run.summary.setAll((ObjectNode) JSON.readTree(summary.toFile()));
+    }
+    return run;
+  }
+
   public Path dir() {
     return dir;
   }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true,
     description = {"Fine-tune a policy: SFT on reference solutions, then GRPO with the accuracy reward,",
         "evaluating on held-out problems after each phase. With no arguments: the embedded arithmetic task."})
-final class TrainCommand implements Callable<Integer> {
+class TrainCommand implements Callable<Integer> { // not final: `rlft node` (NodeCommand) takes the same flags
 
   enum Phase { all, sft, grpo, ppo }
 
@@ -35,6 +35,10 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--control", description = "also run continued SFT for GRPO's wall time from the same SFT checkpoint")
   boolean control;
+
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the interrupted GRPO phase of a run "
+      + "folder from its last checkpoint (checkpoints/grpo-latest), with the run's config.conf as --config")
+  Path resume;
 
   @Option(names = "--train-data", paramLabel = "JSONL", description = "training problems (default: embedded task)")
   String trainData;
@@ -106,6 +110,17 @@ final class TrainCommand implements Callable<Integer> {
     if (control && phase == Phase.sft) {
       throw new IllegalArgumentException("--control compares against GRPO; it cannot be used with --phase sft");
     }
+    if (resume != null) {
+      if (control || init != null) {
+        throw new IllegalArgumentException("--resume continues a run as it was started; drop --control and --init");
+      }
+      if (!java.nio.file.Files.isDirectory(resume)) {
+        throw new IllegalArgumentException("--resume: no run folder at " + resume);
+      }
+      if (options.configFile == null) {
+        options.configFile = resume.resolve("config.conf");
+      }
+    }
     Config config = options.resolve();
     RunSettings settings = RunSettings.from(config);
     if (phaseGiven && (phase == Phase.grpo || phase == Phase.ppo)
@@ -116,10 +131,19 @@ final class TrainCommand implements Callable<Integer> {
     Torch.configure(settings.torchThreads());
     boolean rlOnly = phase == Phase.grpo || phase == Phase.ppo;
     try (dev.rlft.dashboard.OpsNode ops = Operations.start(config, System.out)) {
-      new TrainPipeline(settings, config, System.out).observe(ops)
-          .run(!rlOnly, phase != Phase.sft, control, init);
+      TrainPipeline pipeline = pipeline(settings, config).observe(ops);
+      if (resume != null) {
+        pipeline.resume(resume);
+      } else {
+        pipeline.run(!rlOnly, phase != Phase.sft, control, init);
+      }
     }
     return 0;
+  }
+
+  /** The pipeline the command runs; GRPO in this JVM. */
+  TrainPipeline pipeline(RunSettings settings, Config config) {
+    return new TrainPipeline(settings, config, System.out);
   }
 
   static String quote(String s) {

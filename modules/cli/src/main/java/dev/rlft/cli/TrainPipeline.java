@@ -5,7 +5,9 @@ import com.typesafe.config.Config;
 import ai.djl.ndarray.types.DataType;
 import dev.rlft.checkpoint.Checkpoint;
 import dev.rlft.checkpoint.ModelSource;
+import dev.rlft.coordinator.Coordinator;
 import dev.rlft.coordinator.PromptFeed;
+import dev.rlft.coordinator.ResumeCursor;
 import dev.rlft.coordinator.StepReport;
 import dev.rlft.data.ArithmeticTask;
 import dev.rlft.data.JsonlProblemSource;
@@ -26,6 +28,7 @@ import dev.rlft.steps.ProcessRewards;
 import dev.rlft.steps.StepSegmenter;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.reward.RewardFunction;
+import dev.rlft.system.GrpoRunner;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.train.AdamW;
 import dev.rlft.train.Evaluator;
@@ -59,6 +62,17 @@ public final class TrainPipeline {
   private DataType inferenceType = DataType.FLOAT32;
   private RewardFunction reward;
   private int skippedUpdates;
+  private final GrpoRunner runner;
+  private Coordinator.Finished lastGrpo;
+
+  /** The folder under {@code checkpoints/} that GRPO rewrites every {@code grpo.checkpoint-every} steps. */
+  public static final String GRPO_LATEST = "grpo-latest";
+
+  /** Checkpoint metadata: the checkpoint or model folder GRPO started from (its KL reference). */
+  static final String START_KEY = "grpo.start";
+
+  /** Checkpoint metadata: the extra stop ids of the policy's model (generation_config.json's). */
+  static final String EOS_KEY = "grpo.eos_ids";
   /** PPO: the critic of the --init checkpoint, when the RL phase starts from it directly; else null. */
   private Checkpoint.Critic initCritic;
   /** PPO: the critic at the end of the RL phase. */
@@ -67,9 +81,15 @@ public final class TrainPipeline {
   private Path runDir;
 
   public TrainPipeline(RunSettings settings, Config config, PrintStream out) {
+    this(settings, config, out, GrpoRunner.LOCAL);
+  }
+
+  /** A pipeline whose GRPO phase runs through {@code runner} (one JVM, or a cluster). */
+  public TrainPipeline(RunSettings settings, Config config, PrintStream out, GrpoRunner runner) {
     this.s = settings;
     this.config = config;
     this.out = out;
+    this.runner = runner;
   }
 
   /**
@@ -115,14 +135,84 @@ public final class TrainPipeline {
       throw e;
     } finally {
       report(ending);
-      if (reward instanceof AutoCloseable c) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          out.println("note: closing the reward failed: " + e);
-        }
+      closeReward();
+    }
+  }
+
+  /**
+   * Continues the GRPO phase of the run in {@code runDir} from its last rolling checkpoint
+   * ({@code checkpoints/grpo-latest}: weights, optimizer moments, weight version, data cursor and
+   * the batches then in flight), then finishes as {@link #run} would; returns the run folder.
+   */
+  public Path resume(Path runDir) throws IOException {
+    reward = s.reward(config);
+    String ending = "The run stopped early.";
+    try {
+      Path dir = resumeGrpo(runDir);
+      ending = "The run finished.";
+      return dir;
+    } catch (RuntimeException | IOException e) {
+      ending = "The run stopped early: " + e.getMessage();
+      throw e;
+    } finally {
+      report(ending);
+      closeReward();
+    }
+  }
+
+  private void closeReward() {
+    if (reward instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        out.println("note: closing the reward failed: " + e);
       }
     }
+  }
+
+  private Path resumeGrpo(Path runDir) throws IOException {
+    Devices.select(s.device());
+    inferenceType = Devices.inferenceType(s.dtype(), Devices.current());
+    Path latest = runDir.resolve("checkpoints").resolve(GRPO_LATEST);
+    if (!java.nio.file.Files.isDirectory(latest)) {
+      throw new IllegalArgumentException("nothing to resume in " + runDir + ": no checkpoints/" + GRPO_LATEST
+          + " (GRPO writes it every grpo.checkpoint-every steps)");
+    }
+    Checkpoint at = Checkpoint.load(latest);
+    if (!ResumeCursor.presentIn(at.metadata()) || !at.metadata().containsKey(START_KEY)) {
+      throw new IllegalArgumentException(latest + " holds no GRPO resume state");
+    }
+    tokenizer = at.tokenizer();
+    eosIds = new java.util.HashSet<>();
+    for (String id : at.metadata().getOrDefault(EOS_KEY, "").split(",")) {
+      if (!id.isBlank()) {
+        eosIds.add(Integer.parseInt(id.trim()));
+      }
+    }
+    ResumeCursor cursor = ResumeCursor.fromMetadata(at.metadata());
+    List<Problem> train = trainProblems();
+    List<Problem> heldout = heldoutProblems();
+    // the KL reference: the model GRPO started from (with LoRA, the frozen base the checkpoint holds)
+    Path startPath = Path.of(at.metadata().get(START_KEY));
+    Checkpoint start = s.lora() != null ? new Checkpoint(at.model(), tokenizer, at.weights(), Map.of(), 0, 0, "base",
+        Map.of()) : startCheckpoint(ModelSource.load(startPath));
+    try (RunFolder run = RunFolder.open(runDir);
+        NDManager root = Devices.newBaseManager()) {
+      out.printf("resuming GRPO in %s after step %d (weight version %d)%n", run.dir(), cursor.trainedSteps(),
+          at.weightVersion());
+      run.metric("grpo_resume", Map.of("after_step", cursor.trainedSteps(), "weight_version", at.weightVersion()));
+      watch(run);
+      // PPO: the rolling checkpoint holds the critic as of the same step
+      initCritic = at.critic();
+      grpoPhase(run, root, start, startPath, at.model(), train, heldout, false, at);
+      out.println("run folder: " + run.dir());
+      return run.dir();
+    }
+  }
+
+  private Checkpoint startCheckpoint(ModelSource source) {
+    return source.checkpoint() != null && source.checkpoint().lora() == null ? source.checkpoint()
+        : new Checkpoint(source.config(), tokenizer, source.weights(), Map.of(), 0, 0, "init", Map.of());
   }
 
   private Path runPhases(boolean doSft, boolean doGrpo, boolean control, Path init) throws IOException {
@@ -144,7 +234,8 @@ public final class TrainPipeline {
     ModelConfig mc = source != null ? source.config() : s.modelConfig(tokenizer.vocabSize());
     try (RunFolder run = RunFolder.create(Path.of(s.runsDir()), s.seed());
         NDManager root = Devices.newBaseManager()) {
-      run.writeConfig(config.root().render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
+      run.writeConfig(config.getConfig("rlft").atKey("rlft").root()
+          .render(com.typesafe.config.ConfigRenderOptions.defaults().setOriginComments(false)));
       watch(run);
       out.printf("run folder %s%nmodel: %s, %d parameters (dim %d, %d layers) on %s%s; %d training and %d held-out "
           + "problems%n", run.dir(), mc.architecture().modelType(), mc.parameterCount(), mc.dim(), mc.nLayers(),
@@ -162,26 +253,51 @@ public final class TrainPipeline {
         evaluate(run, root, "sft", start.weights(), mc, heldout, Map.of("steps", s.sft().steps()));
       }
       if (doGrpo) {
-        String rl = s.algorithm().phase();
         // a saved critic belongs to the --init policy: with SFT in between, the critic starts afresh
         initCritic = source != null && source.checkpoint() != null && !doSft ? source.checkpoint().critic() : null;
-        long t0 = System.nanoTime();
-        Map<String, float[]> weights = grpo(run, start, train);
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), rl,
-            Map.of("seed", Long.toString(s.seed()))).withCritic(finalCritic).save(run.checkpoint(rl));
-        HuggingFaceFolder.save(run.dir().resolve("hf"), mc, weights, tokenizer);
-        out.println("Hugging Face export of the trained policy: " + run.dir().resolve("hf"));
-        evaluate(run, root, rl, weights, mc, heldout, Map.of("steps", s.grpo().loop().steps(), "seconds", seconds,
-            "skipped_updates", skippedUpdates));
-        if (control) {
-          Checkpoint ctl = continuedSft(run, root, start, train, seconds);
-          evaluate(run, root, "sft_control", ctl.weights(), mc, heldout,
-              Map.of("steps", ctl.optimizerSteps() - start.optimizerSteps(), "seconds", seconds));
-        }
+        Path startPath = doSft ? run.checkpoint("sft") : init;
+        grpoPhase(run, root, start, startPath, mc, train, heldout, control, null);
       }
       out.println("run folder: " + run.dir());
       return run.dir();
+    }
+  }
+
+  /**
+   * GRPO from {@code start} (or, with {@code resumeFrom}, continued from that rolling checkpoint),
+   * the trained policy's checkpoint and Hugging Face export, its evaluation, and the control.
+   *
+   * @param startPath where {@code start} lives, stored with rolling checkpoints for a resume
+   */
+  private void grpoPhase(RunFolder run, NDManager root, Checkpoint start, Path startPath, ModelConfig mc,
+      List<Problem> train, List<Problem> heldout, boolean control, Checkpoint resumeFrom) throws IOException {
+    long t0 = System.nanoTime();
+    Map<String, float[]> weights = grpo(run, start, startPath, train, resumeFrom);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    String rl = s.algorithm().phase();
+    new Checkpoint(mc, tokenizer, weights, Map.of(), s.grpo().loop().steps(), s.grpo().loop().steps(), rl,
+        Map.of("seed", Long.toString(s.seed()))).withCritic(finalCritic).save(run.checkpoint(rl));
+    HuggingFaceFolder.save(run.dir().resolve("hf"), mc, weights, tokenizer);
+    out.println("Hugging Face export of the trained policy: " + run.dir().resolve("hf"));
+    Map<String, Object> extra = new LinkedHashMap<>();
+    extra.put("steps", s.grpo().loop().steps());
+    extra.put("seconds", seconds);
+    extra.put("skipped_updates", skippedUpdates);
+    Coordinator.Groups g = lastGrpo.groups();
+    Map<String, Object> groups = new LinkedHashMap<>();
+    groups.put("dispatched", g.dispatched());
+    groups.put("trained", g.trained());
+    groups.put("redispatched", g.redispatched());
+    groups.put("dropped", g.dropped());
+    extra.put("groups", groups);
+    if (resumeFrom != null) {
+      extra.put("resumed_after_step", ResumeCursor.fromMetadata(resumeFrom.metadata()).trainedSteps());
+    }
+    evaluate(run, root, rl, weights, mc, heldout, extra);
+    if (control) {
+      Checkpoint ctl = continuedSft(run, root, start, train, seconds);
+      evaluate(run, root, "sft_control", ctl.weights(), mc, heldout,
+          Map.of("steps", ctl.optimizerSteps() - start.optimizerSteps(), "seconds", seconds));
     }
   }
 
@@ -222,19 +338,32 @@ public final class TrainPipeline {
     }
   }
 
-  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train) throws IOException {
+  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, Path startPath, List<Problem> train,
+      Checkpoint resumeFrom) throws IOException {
     try (NDManager prmManager = Devices.newBaseManager()) {
-      return grpo(run, start, train, prmManager);
+      return grpo(run, start, startPath, train, resumeFrom, prmManager);
     }
   }
 
-  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, List<Problem> train, NDManager prmManager)
-      throws IOException {
+  private Map<String, float[]> grpo(RunFolder run, Checkpoint start, Path startPath, List<Problem> train,
+      Checkpoint resumeFrom, NDManager prmManager) throws IOException {
     boolean ppo = s.algorithm() == RunSettings.Algorithm.PPO;
-    Learner.Init init = new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(),
-        s.grpo().update(), s.lora(), s.seed() + 31,
-        ppo ? new Learner.Ppo(s.ppo().update(), s.ppo().epochs(), s.ppo().minibatches(), initCritic, s.seed() + 37)
-            : null);
+    Learner.Ppo ppoInit = ppo
+        ? new Learner.Ppo(s.ppo().update(), s.ppo().epochs(), s.ppo().minibatches(), initCritic, s.seed() + 37)
+        : null;
+    Learner.Init init = resumeFrom == null
+        ? new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(), s.grpo().update(),
+            s.lora(), s.seed() + 31, ppoInit)
+        : new Learner.Init(resumeFrom.model(), tokenizer, resumeFrom.weights(), start.weights(),
+            resumeFrom.weightVersion(), s.adam(), withBeta(s.grpo().update(), resumeFrom.metadata()), s.lora(),
+            s.seed() + 31, ppoInit, new Learner.Resume(resumeFrom.optimizerState(), resumeFrom.optimizerSteps(),
+                resumeFrom.adapters()));
+    Map<String, String> stored = new LinkedHashMap<>();
+    stored.put(START_KEY, startPath.toAbsolutePath().toString());
+    stored.put(EOS_KEY, String.join(",", new java.util.TreeSet<>(eosIds).stream().map(String::valueOf).toList()));
+    Coordinator.Recovery recovery = new Coordinator.Recovery(run.checkpoint(GRPO_LATEST).toString(),
+        config.getInt("rlft.grpo.checkpoint-every"),
+        resumeFrom == null ? null : ResumeCursor.fromMetadata(resumeFrom.metadata()), stored);
     Config proc = config.getConfig("rlft.grpo.process");
     ProcessRewardModel prm = null;
     dev.rlft.prm.StepScorer scorer = null;
@@ -272,7 +401,7 @@ public final class TrainPipeline {
     }
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, s.grpo().loop(), new PromptFeed(train, s.seed() + 17),
         tokenizer, s.template(), reward, s.grpo().rolloutWorkers(), s.grpo().rewardWorkers(),
-        new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType), processPlan);
+        new RolloutWorker.ModelSpec(start.model(), s.lora(), eosIds, inferenceType), processPlan, recovery);
     if (ppo) {
       PpoUpdate.Config pc = s.ppo().update();
       out.printf("PPO: gamma %.3f, lambda %.3f, %d epochs x %d minibatches, vf-coef %.2f, critic lr %.1e; critic: %s%n",
@@ -287,7 +416,7 @@ public final class TrainPipeline {
             new java.util.TreeSet<>(s.lora().targets())) : "");
     LocalGrpoRun.Result result;
     try {
-      result = LocalGrpoRun.run(plan, config, r -> report(run, r), ops == null ? null : ops::attach);
+      result = runner.run(plan, config, r -> report(run, r), ops == null ? null : ops::attach);
     } finally {
       if (prm != null) {
         prm.close();
@@ -300,7 +429,22 @@ public final class TrainPipeline {
     out.printf("%s: %d steps in %.0f s (%.1f samples/s), dropped batches: %s%n", label(), result.finished().steps(),
         result.finished().seconds(), result.finished().trainedSamples() / result.finished().seconds(),
         result.finished().dropped().isEmpty() ? "none" : result.finished().dropped());
+    Coordinator.Groups g = result.finished().groups();
+    out.printf("prompt groups: %d dispatched, %d trained, %d re-dispatched, dropped %s%n", g.dispatched(), g.trained(),
+        g.redispatched(), g.dropped().isEmpty() ? "none" : g.dropped());
+    lastGrpo = result.finished();
     return result.finalWeights().asMap();
+  }
+
+  /** The update settings with the KL weight a checkpoint recorded (the sentinel may have raised it). */
+  private static dev.rlft.train.GrpoUpdate.Config withBeta(dev.rlft.train.GrpoUpdate.Config c,
+      Map<String, String> metadata) {
+    String beta = metadata.get(Learner.BETA_KEY);
+    if (beta == null) {
+      return c;
+    }
+    return new dev.rlft.train.GrpoUpdate.Config(c.advantage(), c.clipLow(), c.clipHigh(), Float.parseFloat(beta),
+        c.kl(), c.aggregation(), c.temperature(), c.schedule());
   }
 
   /** GRPO or PPO, as the step lines name the RL phase. */
@@ -331,6 +475,7 @@ public final class TrainPipeline {
     }
     Map<String, Object> rec = new LinkedHashMap<>();
     rec.put("step", r.step());
+    rec.put("batch", r.batchId());
     rec.put("weight_version", r.version());
     rec.put("generated_with", r.generatedWith());
     rec.put("staleness", r.staleness());

@@ -161,6 +161,7 @@ public record Checkpoint(
       try (FileChannel ch = FileChannel.open(tmp.resolve(MANIFEST), StandardOpenOption.WRITE)) {
         ch.force(true);
       }
+      fsyncDir(tmp); // the folder's entries are durable before the rename publishes them
       Path old = null;
       if (Files.exists(dir)) {
         old = Files.createTempDirectory(parent, "." + dir.getFileName() + ".old-");
@@ -255,7 +256,8 @@ public record Checkpoint(
     return out;
   }
 
-  static TokenizerProto toProto(Tokenizer t) {
+  /** The tokenizer as stored in a manifest (and sent to cluster nodes). */
+  public static TokenizerProto toProto(Tokenizer t) {
     if (t instanceof CharTokenizer c) {
       return TokenizerProto.newBuilder().setKind("char").addAllSymbols(c.symbols()).build();
     }
@@ -264,7 +266,8 @@ public record Checkpoint(
     return b.build();
   }
 
-  static Tokenizer tokenizerFromProto(TokenizerProto p, Path dir) throws IOException {
+  /** Rebuilds a tokenizer written by {@link #toProto(Tokenizer)}; {@code dir} names the source in errors. */
+  public static Tokenizer tokenizerFromProto(TokenizerProto p, Path dir) throws IOException {
     switch (p.getKind()) {
       case "char":
         return CharTokenizer.fromSymbols(p.getSymbolsList());
@@ -282,7 +285,8 @@ public record Checkpoint(
     }
   }
 
-  static ModelConfigProto toProto(ModelConfig c) {
+  /** The model shape as stored in a manifest (and sent to cluster nodes). */
+  public static ModelConfigProto toProto(ModelConfig c) {
     RopeScaling r = c.ropeScaling();
     return ModelConfigProto.newBuilder()
         .setVocabSize(c.vocabSize()).setDim(c.dim()).setNLayers(c.nLayers()).setNHeads(c.nHeads())
@@ -296,7 +300,8 @@ public record Checkpoint(
         .build();
   }
 
-  static ModelConfig fromProto(ModelConfigProto p) {
+  /** Rebuilds a model shape written by {@link #toProto(ModelConfig)}. */
+  public static ModelConfig fromProto(ModelConfigProto p) {
     RopeScalingProto r = p.getRopeScaling();
     RopeScaling scaling = switch (r.getType()) {
       case "", "none" -> RopeScaling.NONE;

@@ -47,12 +47,87 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   /** Runs {@code steps} GRPO updates, then replies. */
   public record Start(ActorRef<Finished> replyTo) implements Command {}
 
-  /** The run's outcome. {@code dropped} maps a reason to a count of batches. */
+  /**
+   * The run's outcome. {@code dropped} maps a reason to a count of batches; {@code groups} accounts
+   * for every prompt group drawn from the feed.
+   */
   public record Finished(int steps, long version, long trainedSamples, double seconds,
-      LinkedHashMap<String, Integer> dropped, String error) implements WireMessage {}
+      LinkedHashMap<String, Integer> dropped, String error, Groups groups) implements WireMessage {
+
+    public Finished(int steps, long version, long trainedSamples, double seconds,
+        LinkedHashMap<String, Integer> dropped, String error) {
+      this(steps, version, trainedSamples, seconds, dropped, error, Groups.none());
+    }
+  }
+
+  /**
+   * What became of the prompt groups drawn from the feed. Each group is trained on, or dropped
+   * with its reason ({@code too stale}, {@code reward failed}, {@code generation failed}, or
+   * {@code run stopped} for groups still in flight when the run ended early), exactly once:
+   * {@code dispatched == trained + sum(dropped)} when the run has finished.
+   *
+   * @param redispatched sends of a group to another rollout worker because its worker left the
+   *     cluster mid-batch (a group may be re-sent more than once; it is still trained at most once)
+   */
+  public record Groups(long dispatched, long trained, long redispatched, LinkedHashMap<String, Long> dropped) {
+
+    public Groups {
+      dropped = new LinkedHashMap<>(dropped);
+    }
+
+    public static Groups none() {
+      return new Groups(0, 0, 0, new LinkedHashMap<>());
+    }
+
+    public long droppedTotal() {
+      return dropped.values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
+  /**
+   * The rollout workers now available (cluster discovery). A worker that is no longer listed is
+   * forgotten, and a batch it was generating goes to another worker; a new one gets work at once.
+   */
+  public record RolloutWorkersChanged(List<ActorRef<RolloutWorker.Command>> workers) implements Command {
+    public RolloutWorkersChanged {
+      workers = List.copyOf(workers);
+    }
+  }
+
+  /**
+   * Rolling GRPO checkpoints, and where a resumed run picks up.
+   *
+   * @param dir where the learner writes the checkpoint (replaced atomically each time)
+   * @param every trained steps between checkpoints; 0 writes none
+   * @param from the cursor stored with the checkpoint this run resumes from, or null for a fresh run
+   * @param metadata stored with every checkpoint beside the cursor (what a resume needs to rebuild the run)
+   */
+  public record Recovery(String dir, int every, ResumeCursor from, Map<String, String> metadata) {
+
+    public Recovery(String dir, int every, ResumeCursor from) {
+      this(dir, every, from, Map.of());
+    }
+
+    public Recovery {
+      metadata = Map.copyOf(metadata);
+      if (every < 0) {
+        throw new IllegalArgumentException("checkpoint-every must be >= 0, got " + every);
+      }
+      if (every > 0 && (dir == null || dir.isEmpty())) {
+        throw new IllegalArgumentException("checkpoints need a folder");
+      }
+    }
+  }
 
   private record GenerationDone(RolloutWorker.Generated generated, ActorRef<RolloutWorker.Command> worker,
-      long batchId, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
+      long batchId, int attempt, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
+
+  private record CheckpointDone(Learner.Saved saved, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A batch out for generation: its groups, and the worker and attempt now generating it (null: waiting for one). */
+  private record Assignment(long batchId, ArrayList<RolloutWorker.PromptGroup> groups, int attempt,
+      ActorRef<RolloutWorker.Command> worker) {}
 
   private record ScoreDone(long batchId, int attempt, RewardWorker.Scored scored, Throwable failure) implements Command, NoSerializationVerificationNeeded {}
 
@@ -137,6 +212,19 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private final Tokenizer tokenizer;
   private final PromptTemplate template;
   private final List<ActorRef<RolloutWorker.Command>> idleWorkers;
+  private final java.util.Set<ActorRef<RolloutWorker.Command>> workers = new java.util.LinkedHashSet<>();
+  private final Map<ActorRef<RolloutWorker.Command>, Assignment> busy = new java.util.HashMap<>();
+  private final Map<Long, Assignment> generating = new LinkedHashMap<>();
+  /** Batches whose worker left before answering (or that a resumed run regenerates), oldest first. */
+  private final ArrayDeque<Long> unassigned = new ArrayDeque<>();
+  /** Batches dispatched and not yet trained or dropped, with where their groups came from. */
+  private final Map<Long, ResumeCursor.Pending> inFlightBatches = new LinkedHashMap<>();
+  private final LinkedHashMap<String, Long> groupsDropped = new LinkedHashMap<>();
+  private long groupsDispatched;
+  private long groupsTrained;
+  private long groupsRedispatched;
+  private final Recovery recovery;
+  private boolean waitingForWorkersLogged;
   private final ActorRef<RewardWorker.Command> rewards;
   private final ActorRef<Learner.Command> learner;
   private final ActorRef<StepReport> listener;
@@ -166,25 +254,28 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   private Coordinator(ActorContext<Command> context, Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
-      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process) {
+      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process,
+      Recovery recovery) {
     super(context);
+    this.recovery = recovery;
     this.process = process;
     this.segmenter = process == null ? null : StepSegmenter.create(process.rewards().segmenter());
     this.processRewards = process == null ? null : process.rewards();
     this.sentinel = process == null || process.sentinel() == null ? null
         : new dev.rlft.steps.HackingSentinel(process.sentinel());
-    if (workers.isEmpty()) {
-      throw new IllegalArgumentException("at least one rollout worker is required");
-    }
     this.settings = settings;
     this.feed = feed;
     this.tokenizer = tokenizer;
     this.template = template;
     this.idleWorkers = new ArrayList<>(workers);
+    this.workers.addAll(workers);
     this.rewards = rewards;
     this.learner = learner;
     this.learnerVersion = startVersion;
     this.listener = listener;
+    if (recovery != null && recovery.from() != null) {
+      restore(recovery.from());
+    }
   }
 
   public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
@@ -197,8 +288,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
       ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process) {
+    return create(settings, feed, tokenizer, template, workers, rewards, learner, startVersion, listener, process,
+        null);
+  }
+
+  /**
+   * As above, with rolling checkpoints and, when {@code recovery.from()} is set, resuming from one.
+   * {@code workers} may be empty when they arrive later through {@link RolloutWorkersChanged}.
+   */
+  public static Behavior<Command> create(Settings settings, PromptFeed feed, Tokenizer tokenizer,
+      PromptTemplate template, List<ActorRef<RolloutWorker.Command>> workers, ActorRef<RewardWorker.Command> rewards,
+      ActorRef<Learner.Command> learner, long startVersion, ActorRef<StepReport> listener, Process process,
+      Recovery recovery) {
     return dev.rlft.health.Health.monitored("coordinator", Behaviors.setup(ctx -> new Coordinator(ctx, settings,
-        feed, tokenizer, template, workers, rewards, learner, startVersion, listener, process)));
+        feed, tokenizer, template, workers, rewards, learner, startVersion, listener, process, recovery)));
   }
 
   @Override
@@ -209,6 +312,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         .onMessage(ScoreDone.class, this::onScored)
         .onMessage(TrainDone.class, this::onTrained)
         .onMessage(StepsDone.class, this::onStepsDone)
+        .onMessage(RolloutWorkersChanged.class, this::onWorkersChanged)
+        .onMessage(CheckpointDone.class, this::onCheckpointDone)
         .build();
   }
 
@@ -225,43 +330,137 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return this;
   }
 
-  /** Starts generation on idle workers while the staleness bound allows another batch in flight. */
+  /**
+   * Starts generation on idle workers: first batches that lost their worker, then new ones while
+   * the staleness bound allows another batch in flight.
+   */
   private void dispatch() {
+    while (!idleWorkers.isEmpty() && !unassigned.isEmpty()) {
+      assign(unassigned.poll(), idleWorkers.remove(0));
+    }
     while (!idleWorkers.isEmpty() && inFlight < settings.maxStaleness() + 1
         && trainedSteps + inFlight < settings.steps()) {
       ActorRef<RolloutWorker.Command> worker = idleWorkers.remove(0);
       long batchId = nextBatchId++;
+      ResumeCursor.Pending origin = new ResumeCursor.Pending(batchId, nextGroupId, feed.position(),
+          settings.promptsPerStep());
       ArrayList<RolloutWorker.PromptGroup> groups = new ArrayList<>();
-      ArrayList<String> texts = new ArrayList<>();
       for (int i = 0; i < settings.promptsPerStep(); i++) {
-        Problem p = feed.next();
-        for (int j = 0; j < settings.groupSize(); j++) {
-          texts.add(p.problem());
-        }
-        groups.add(new RolloutWorker.PromptGroup(nextGroupId++, p.id(), template.encode(tokenizer, p.problem()),
-            p.answer(), settings.groupSize()));
-      }
-      if (process != null) {
-        problemTexts.put(batchId, texts);
+        groups.add(group(nextGroupId++, feed.next()));
       }
       inFlight++;
       dev.rlft.health.Health.queue(getContext(), inFlight);
-      long minVersion = learnerVersion;
-      getContext().ask(RolloutWorker.Generated.class, worker, settings.generateTimeout(),
-          ref -> new RolloutWorker.Generate(batchId, groups, settings.sampling(), minVersion, ref),
-          (gen, err) -> new GenerationDone(gen, worker, batchId, err));
+      startBatch(origin, groups);
+      assign(batchId, worker);
+    }
+    if (workers.isEmpty() && replyTo != null && (!unassigned.isEmpty() || trainedSteps + inFlight < settings.steps())
+        && !waitingForWorkersLogged) {
+      waitingForWorkersLogged = true;
+      getContext().getLog().warn("no rollout worker available; waiting for one to join");
     }
   }
 
+  private RolloutWorker.PromptGroup group(long groupId, Problem p) {
+    return new RolloutWorker.PromptGroup(groupId, p.id(), template.encode(tokenizer, p.problem()), p.answer(),
+        settings.groupSize());
+  }
+
+  /** Records a batch as in flight (its groups counted as dispatched once, however often it is re-sent). */
+  private void startBatch(ResumeCursor.Pending origin, ArrayList<RolloutWorker.PromptGroup> groups) {
+    if (process != null) {
+      ArrayList<String> texts = new ArrayList<>();
+      for (long i = 0; i < groups.size(); i++) {
+        String problem = feed.at(origin.feedPosition() + i).problem();
+        for (int j = 0; j < settings.groupSize(); j++) {
+          texts.add(problem);
+        }
+      }
+      problemTexts.put(origin.batchId(), texts);
+    }
+    inFlightBatches.put(origin.batchId(), origin);
+    groupsDispatched += groups.size();
+    generating.put(origin.batchId(), new Assignment(origin.batchId(), groups, -1, null));
+  }
+
+  /** Sends a batch to a worker as its next attempt; a reply to an earlier attempt is then ignored. */
+  private void assign(long batchId, ActorRef<RolloutWorker.Command> worker) {
+    Assignment previous = generating.get(batchId);
+    Assignment a = new Assignment(batchId, previous.groups(), previous.attempt() + 1, worker);
+    generating.put(batchId, a);
+    busy.put(worker, a);
+    waitingForWorkersLogged = false;
+    long minVersion = learnerVersion;
+    int attempt = a.attempt();
+    getContext().getLog().debug("batch {} ({} groups, attempt {}) to {}", batchId, a.groups().size(), attempt + 1,
+        worker.path());
+    getContext().ask(RolloutWorker.Generated.class, worker, settings.generateTimeout(),
+        ref -> new RolloutWorker.Generate(batchId, a.groups(), settings.sampling(), minVersion, ref),
+        (gen, err) -> new GenerationDone(gen, worker, batchId, attempt, err));
+  }
+
+  /**
+   * Forgets workers that are no longer listed (their batch in flight goes to another worker) and
+   * puts new ones to work.
+   */
+  private Behavior<Command> onWorkersChanged(RolloutWorkersChanged c) {
+    java.util.Set<ActorRef<RolloutWorker.Command>> now = new java.util.LinkedHashSet<>(c.workers());
+    for (ActorRef<RolloutWorker.Command> w : List.copyOf(workers)) {
+      if (now.contains(w)) {
+        continue;
+      }
+      workers.remove(w);
+      idleWorkers.remove(w);
+      Assignment lost = busy.remove(w);
+      Assignment current = lost == null ? null : generating.get(lost.batchId());
+      if (current != null && current.attempt() == lost.attempt()) {
+        generating.put(lost.batchId(), new Assignment(lost.batchId(), lost.groups(), lost.attempt(), null));
+        unassigned.add(lost.batchId());
+        groupsRedispatched += lost.groups().size();
+        getContext().getLog().warn("rollout worker {} left with batch {} ({} groups) in flight; re-dispatching it",
+            w.path(), lost.batchId(), lost.groups().size());
+      } else {
+        getContext().getLog().info("rollout worker {} left", w.path());
+      }
+    }
+    for (ActorRef<RolloutWorker.Command> w : now) {
+      if (workers.add(w)) {
+        getContext().getLog().info("rollout worker {} joined", w.path());
+        if (!busy.containsKey(w)) {
+          idleWorkers.add(w);
+        }
+      }
+    }
+    if (replyTo != null) {
+      dispatch();
+    }
+    return this;
+  }
+
   private Behavior<Command> onGenerated(GenerationDone d) {
-    idleWorkers.add(d.worker());
-    if (d.failure() != null) {
-      problemTexts.remove(d.batchId());
-      getContext().getLog().warn("batch {} generation failed: {}", d.batchId(), d.failure().toString());
-      drop("generation failed");
+    Assignment mine = busy.get(d.worker());
+    if (mine != null && mine.batchId() == d.batchId() && mine.attempt() == d.attempt()) {
+      busy.remove(d.worker());
+      if (workers.contains(d.worker())) {
+        idleWorkers.add(d.worker());
+      }
+    }
+    Assignment current = generating.get(d.batchId());
+    if (current == null || current.attempt() != d.attempt()) {
+      getContext().getLog().info("ignoring batch {} from {}: that attempt was superseded", d.batchId(),
+          d.worker().path());
       dispatch();
       return this;
     }
+    generating.remove(d.batchId());
+    if (d.failure() != null) {
+      problemTexts.remove(d.batchId());
+      getContext().getLog().warn("batch {} generation failed: {}", d.batchId(), d.failure().toString());
+      drop(d.batchId(), "generation failed");
+      dispatch();
+      return this;
+    }
+    getContext().getLog().debug("batch {} generated by {} (attempt {})", d.batchId(), d.worker().path(),
+        d.attempt() + 1);
     scoring.put(d.batchId(), d.generated());
     requestScores(d.batchId(), 0);
     if (process != null) {
@@ -390,7 +589,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         getContext().getLog().error("batch {} dropped: scoring failed {} times", d.batchId(), d.attempt() + 1);
         scoring.remove(d.batchId());
         pending.remove(d.batchId());
-        drop("reward failed");
+        drop(d.batchId(), "reward failed");
         dispatch();
       }
       return this;
@@ -426,7 +625,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
         ready.poll();
         getContext().getLog().warn("batch {} dropped: staleness {} > {}", b.generated().batchId(), staleness,
             settings.maxStaleness());
-        drop("too stale");
+        drop(b.generated().batchId(), "too stale");
         dispatch();
         continue;
       }
@@ -451,6 +650,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     dev.rlft.health.Health.queue(getContext(), inFlight);
     trainedSteps++;
     trainedSamples += b.trajectories().size();
+    ResumeCursor.Pending trainedBatch = inFlightBatches.remove(b.generated().batchId());
+    groupsTrained += trainedBatch == null ? 0 : trainedBatch.groups();
     long generatedWith = b.generated().weightVersion();
     long staleness = learnerVersion - generatedWith;
     learnerVersion = d.trained().version();
@@ -471,6 +672,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("weight_sync_ms", b.generated().weightSyncNanos() / 1e6);
     m.put("samples_per_s", trainedSamples / elapsed);
     m.put("elapsed_s", elapsed);
+    m.put("groups_redispatched", (double) groupsRedispatched);
+    m.put("groups_dropped", (double) groupsDropped.values().stream().mapToLong(Long::longValue).sum());
     String pause = sentinel == null ? null : watch(m);
     if (listener != null) {
       listener.tell(new StepReport(trainedSteps, b.generated().batchId(), generatedWith, learnerVersion, staleness, m,
@@ -483,9 +686,63 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     if (trainedSteps >= settings.steps()) {
       return finish(null);
     }
+    if (recovery != null && recovery.every() > 0 && trainedSteps % recovery.every() == 0) {
+      saveCheckpoint(); // before the next Train: the learner writes exactly this step's state
+    }
     dispatch();
     train();
     return this;
+  }
+
+  /** Asks the learner to write the rolling checkpoint, with this coordinator's cursor beside its state. */
+  private void saveCheckpoint() {
+    Map<String, String> metadata = new LinkedHashMap<>(recovery.metadata());
+    metadata.putAll(cursor().toMetadata());
+    getContext().ask(Learner.Saved.class, learner, settings.trainTimeout(),
+        ref -> new Learner.SaveCheckpoint(recovery.dir(), "grpo", metadata, ref), CheckpointDone::new);
+  }
+
+  private Behavior<Command> onCheckpointDone(CheckpointDone d) {
+    if (d.failure() != null || d.saved().error() != null) {
+      getContext().getLog().error("GRPO checkpoint failed (training goes on): {}",
+          d.failure() != null ? d.failure().toString() : d.saved().error());
+    } else {
+      getContext().getLog().info("GRPO checkpoint at version {} in {}", d.saved().version(), d.saved().dir());
+    }
+    return this;
+  }
+
+  /** Where this run stands, as a resumed run needs it. */
+  private ResumeCursor cursor() {
+    return new ResumeCursor(trainedSteps, trainedSamples, nextBatchId, nextGroupId, feed.position(),
+        new ArrayList<>(inFlightBatches.values()), new LinkedHashMap<>(dropped),
+        new Groups(groupsDispatched, groupsTrained, groupsRedispatched, groupsDropped));
+  }
+
+  /**
+   * Continues from a checkpoint's cursor: counters as they were, the feed where it stood, and the
+   * batches that were in flight then regenerated first (same batch and group ids, same problems).
+   */
+  private void restore(ResumeCursor c) {
+    trainedSteps = c.trainedSteps();
+    trainedSamples = c.trainedSamples();
+    nextBatchId = c.nextBatchId();
+    nextGroupId = c.nextGroupId();
+    feed.seek(c.feedPosition());
+    dropped.putAll(c.droppedBatches());
+    groupsDispatched = c.groups().dispatched() - c.pending().stream().mapToLong(ResumeCursor.Pending::groups).sum();
+    groupsTrained = c.groups().trained();
+    groupsRedispatched = c.groups().redispatched();
+    groupsDropped.putAll(c.groups().dropped());
+    for (ResumeCursor.Pending p : c.pending()) {
+      ArrayList<RolloutWorker.PromptGroup> groups = new ArrayList<>();
+      for (int i = 0; i < p.groups(); i++) {
+        groups.add(group(p.firstGroupId() + i, feed.at(p.feedPosition() + i)));
+      }
+      inFlight++;
+      startBatch(p, groups);
+      unassigned.add(p.batchId());
+    }
   }
 
   /**
@@ -516,15 +773,26 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     return null;
   }
 
-  private void drop(String reason) {
+  private void drop(long batchId, String reason) {
     inFlight--;
     dev.rlft.health.Health.queue(getContext(), inFlight);
     dropped.merge(reason, 1, Integer::sum);
+    ResumeCursor.Pending p = inFlightBatches.remove(batchId);
+    if (p != null) {
+      groupsDropped.merge(reason, (long) p.groups(), Long::sum);
+    }
   }
 
   private Behavior<Command> finish(String error) {
     double secs = (System.nanoTime() - startNanos) / 1e9;
-    replyTo.tell(new Finished(trainedSteps, learnerVersion, trainedSamples, secs, dropped, error));
+    for (ResumeCursor.Pending p : inFlightBatches.values()) {
+      groupsDropped.merge("run stopped", (long) p.groups(), Long::sum);
+    }
+    inFlightBatches.clear();
+    Groups groups = new Groups(groupsDispatched, groupsTrained, groupsRedispatched, groupsDropped);
+    getContext().getLog().info("groups: {} dispatched, {} trained, {} re-dispatched, dropped {}", groupsDispatched,
+        groupsTrained, groupsRedispatched, groupsDropped);
+    replyTo.tell(new Finished(trainedSteps, learnerVersion, trainedSamples, secs, dropped, error, groups));
     return Behaviors.stopped();
   }
 }

@@ -41,6 +41,36 @@ public final class PromptFeed {
     return order.get(index++);
   }
 
+  /** The cursor as one number: problems handed out since the first epoch began. */
+  public long position() {
+    return (long) epoch * order.size() + index;
+  }
+
+  /** Moves the cursor to {@code position} (a resumed run continues where its checkpoint stood). */
+  public void seek(long position) {
+    if (position < 0) {
+      throw new IllegalArgumentException("feed position must be >= 0, got " + position);
+    }
+    epoch = Math.toIntExact(position / problems.size());
+    index = (int) (position % problems.size());
+    shuffle();
+  }
+
+  /** The problem at {@code position}, without moving the cursor. */
+  public Problem at(long position) {
+    if (position < 0) {
+      throw new IllegalArgumentException("feed position must be >= 0, got " + position);
+    }
+    int e = Math.toIntExact(position / problems.size());
+    int i = (int) (position % problems.size());
+    if (e == epoch) {
+      return order.get(i);
+    }
+    List<Problem> other = new ArrayList<>(problems);
+    Collections.shuffle(other, new Random(seed * 31 + e));
+    return other.get(i);
+  }
+
   public int epoch() {
     return epoch;
   }

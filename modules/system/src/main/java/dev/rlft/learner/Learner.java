@@ -90,8 +90,21 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   public record Trained(long batchId, long version, LinkedHashMap<String, Double> metrics, String error)
       implements WireMessage {}
 
-  /** Writes a checkpoint of the current policy and optimizer. */
-  public record SaveCheckpoint(String dir, String phase, ActorRef<Saved> replyTo) implements Command {}
+  /**
+   * Writes a checkpoint of the current policy and optimizer; {@code metadata} is stored with it
+   * (the coordinator's resume cursor), beside the learner's own {@code grpo.beta}.
+   */
+  public record SaveCheckpoint(String dir, String phase, Map<String, String> metadata, ActorRef<Saved> replyTo)
+      implements Command {
+
+    public SaveCheckpoint {
+      metadata = Map.copyOf(metadata);
+    }
+
+    public SaveCheckpoint(String dir, String phase, ActorRef<Saved> replyTo) {
+      this(dir, phase, Map.of(), replyTo);
+    }
+  }
 
   /** Reply to {@link SaveCheckpoint}; {@code error} is null on success. */
   public record Saved(String dir, long version, String error) implements WireMessage {}
@@ -101,6 +114,9 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
   /** Asks for the current weights. */
   public record GetWeights(ActorRef<WeightSnapshot> replyTo) implements Command {}
+
+  /** Checkpoint metadata key of the KL weight in force (the sentinel may have raised it). */
+  public static final String BETA_KEY = "grpo.beta";
 
   private final NDManager manager;
   private final LlamaModel policy;
@@ -126,7 +142,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
    */
   public record Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
       Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo,
-      LoraConfig lora, long adapterSeed, Ppo ppo) {
+      LoraConfig lora, long adapterSeed, Ppo ppo, Resume resume) {
 
     public Init {
       if (ppo != null && ppo.critic() != null) {
@@ -136,13 +152,41 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
     public Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
         Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo,
+        LoraConfig lora, long adapterSeed, Ppo ppo) {
+      this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, lora, adapterSeed, ppo, null);
+    }
+
+    public Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+        Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo,
+        LoraConfig lora, long adapterSeed, Resume resume) {
+      this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, lora, adapterSeed, null, resume);
+    }
+
+    public Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
+        Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo,
         LoraConfig lora, long adapterSeed) {
-      this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, lora, adapterSeed, null);
+      this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, lora, adapterSeed, null,
+          (Resume) null);
     }
 
     public Init(ModelConfig model, Tokenizer tokenizer, Map<String, float[]> weights,
         Map<String, float[]> referenceWeights, long startVersion, AdamW.Config adam, GrpoUpdate.Config grpo) {
       this(model, tokenizer, weights, referenceWeights, startVersion, adam, grpo, null, 0);
+    }
+  }
+
+  /**
+   * State a resumed learner continues from, as a GRPO checkpoint holds it.
+   *
+   * @param optimizerState AdamW moments ("m/NAME", "v/NAME") of the trained parameters
+   * @param optimizerSteps steps taken (the learning-rate schedule's position and AdamW's bias correction)
+   * @param adapters with LoRA, the trained adapters; empty otherwise
+   */
+  public record Resume(Map<String, float[]> optimizerState, long optimizerSteps, Map<String, float[]> adapters) {
+    public Resume {
+      if (optimizerSteps < 0) {
+        throw new IllegalArgumentException("optimizer steps must be >= 0, got " + optimizerSteps);
+      }
     }
   }
 
@@ -197,7 +241,9 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     this.tokenizer = init.tokenizer();
     this.manager = Devices.newBaseManager();
     if (init.lora() != null) {
-      this.policy = LlamaModel.withLora(init.model(), init.weights(), init.lora(), null, init.adapterSeed(), manager,
+      Map<String, float[]> adapters = init.resume() == null || init.resume().adapters().isEmpty() ? null
+          : init.resume().adapters();
+      this.policy = LlamaModel.withLora(init.model(), init.weights(), init.lora(), adapters, init.adapterSeed(), manager,
           true);
       this.reference = null; // the policy's base, adapters off
     } else {
@@ -207,6 +253,10 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
           ? LlamaModel.fromWeights(init.model(), init.referenceWeights(), manager, false) : null;
     }
     this.optimizer = new AdamW(policy.trainableParameters(), init.adam(), manager);
+    if (init.resume() != null) {
+      dev.rlft.model.NativeCompute.locked(
+          () -> optimizer.importState(init.resume().optimizerState(), init.resume().optimizerSteps()));
+    }
     this.ppo = init.ppo();
     if (ppo == null) {
       this.update = new GrpoUpdate(policy, reference, optimizer, init.grpo(), init.tokenizer().padId());
@@ -347,14 +397,19 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
 
   private Behavior<Command> onSave(SaveCheckpoint s) {
     try {
+      Map<String, String> metadata = new LinkedHashMap<>(s.metadata());
+      if (update != null) {
+        metadata.put(BETA_KEY, Float.toString(update.config().beta()));
+      }
+      Map<String, float[]> moments = NativeCompute.locked(optimizer::exportState);
       Checkpoint.Critic saved = critic == null ? null : criticState().toCheckpoint();
       if (policy.lora() != null) {
-        new Checkpoint(policy.config(), tokenizer, policy.exportBaseWeights(), optimizer.exportState(),
-            optimizer.steps(), version, s.phase(), Map.of(), policy.lora(), policy.exportAdapters(), saved)
+        new Checkpoint(policy.config(), tokenizer, policy.exportBaseWeights(), moments,
+            optimizer.steps(), version, s.phase(), metadata, policy.lora(), policy.exportAdapters(), saved)
             .save(Path.of(s.dir()));
       } else {
-        new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), optimizer.exportState(),
-            optimizer.steps(), version, s.phase(), Map.of()).withCritic(saved).save(Path.of(s.dir()));
+        new Checkpoint(policy.config(), tokenizer, policy.exportWeights(), moments,
+            optimizer.steps(), version, s.phase(), metadata).withCritic(saved).save(Path.of(s.dir()));
       }
       s.replyTo().tell(new Saved(s.dir(), version, null));
     } catch (IOException | RuntimeException e) {

@@ -49,10 +49,20 @@ public final class LocalGrpoRun {
     }
   }
 
-  /** Everything the run is made of. */
+  /**
+   * Everything the run is made of.
+   *
+   * @param recovery rolling checkpoints and the cursor a resumed run starts from; null for neither
+   */
   public record Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
       PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
-      RolloutWorker.ModelSpec rollout, ProcessPlan process) {
+      RolloutWorker.ModelSpec rollout, ProcessPlan process, Coordinator.Recovery recovery) {
+
+    public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
+        PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
+        RolloutWorker.ModelSpec rollout, ProcessPlan process) {
+      this(learner, settings, feed, tokenizer, template, reward, rolloutWorkers, rewardWorkers, rollout, process, null);
+    }
 
     public Plan(Learner.Init learner, Coordinator.Settings settings, PromptFeed feed, Tokenizer tokenizer,
         PromptTemplate template, RewardFunction reward, int rolloutWorkers, int rewardWorkers,
@@ -110,7 +120,11 @@ public final class LocalGrpoRun {
   /** The coordinator stopped; sent again through the mailbox so a Finished it sent first is seen first. */
   private record CoordinatorStopped(boolean recheck) implements GuardianCommand {}
 
-  /** Runs the plan to completion and shuts the actor system down. */
+  /**
+   * Runs the plan to completion and shuts the actor system down.
+   *
+   * @see GrpoRunner
+   */
   public static Result run(Plan plan, Config config, Consumer<StepReport> onStep) {
     return run(plan, config, onStep, null);
   }
@@ -173,7 +187,7 @@ public final class LocalGrpoRun {
       }
       ActorRef<Coordinator.Command> coordinator = ctx.spawn(Coordinator.create(plan.settings(), plan.feed(),
           plan.tokenizer(), plan.template(), workers, rewards, learner, plan.learner().startVersion(), listener,
-          process), "coordinator");
+          process, plan.recovery()), "coordinator");
       ctx.watchWith(coordinator, new CoordinatorStopped(false));
       // who waits for the run, until the coordinator's Finished arrives; and whether it is gone
       AtomicReference<ActorRef<Result>> waiting = new AtomicReference<>();

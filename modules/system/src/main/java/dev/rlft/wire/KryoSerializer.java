@@ -79,11 +79,24 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
     }
   }
 
+  /**
+   * Reads one registered object. Bytes that decode to null or leave bytes unread are refused: a
+   * null would reach Artery's inbound stream as a message and make it fail (dropping the messages
+   * behind it), where a thrown exception only drops this one message.
+   */
   @Override
   public Object fromBinaryJava(byte[] bytes, Class<?> manifest) {
     Kryo kryo = pool.obtain();
     try (Input in = new Input(bytes)) {
-      return kryo.readClassAndObject(in);
+      Object o = kryo.readClassAndObject(in);
+      if (o == null) {
+        throw new IllegalArgumentException("Kryo payload of " + bytes.length + " bytes decodes to null: not a message");
+      }
+      if (in.position() != bytes.length) {
+        throw new IllegalArgumentException("Kryo payload has " + (bytes.length - in.position())
+            + " bytes after its " + o.getClass().getName() + ": malformed");
+      }
+      return o;
     } finally {
       pool.free(kryo);
     }
@@ -105,11 +118,22 @@ public final class KryoSerializer extends JSerializer implements ByteBufferSeria
     }
   }
 
+  /** Artery's path for reading: as {@link #fromBinaryJava}, null and trailing bytes refused. */
   @Override
   public Object fromBinary(ByteBuffer buf, String manifest) {
     Kryo kryo = pool.obtain();
     try {
-      return kryo.readClassAndObject(new ByteBufferInput(buf));
+      int length = buf.remaining();
+      ByteBufferInput in = new ByteBufferInput(buf);
+      Object o = kryo.readClassAndObject(in);
+      if (o == null) {
+        throw new IllegalArgumentException("Kryo payload of " + length + " bytes decodes to null: not a message");
+      }
+      if (buf.hasRemaining()) {
+        throw new IllegalArgumentException("Kryo payload has " + buf.remaining() + " bytes after its "
+            + o.getClass().getName() + ": malformed");
+      }
+      return o;
     } finally {
       pool.free(kryo);
     }

@@ -2,16 +2,12 @@ package dev.rlft.wire;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
-import dev.rlft.coordinator.Coordinator;
-import dev.rlft.coordinator.StepReport;
 import dev.rlft.learner.Learner;
-import dev.rlft.model.SamplingParams;
 import dev.rlft.params.ParameterServer;
 import dev.rlft.params.WeightManifest;
 import dev.rlft.params.WeightReceiver;
 import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
-import dev.rlft.reward.RewardWorker;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.train.Trajectory;
 import java.util.ArrayList;
@@ -20,8 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 
 /**
- * The classes allowed on the wire, each under a fixed Kryo id. Append only: changing an id breaks
- * every node that still runs the old table.
+ * The classes Kryo may put on the wire (bulk payloads: trajectory batches and weights, and what
+ * they contain), each under a fixed id. Append only: changing an id breaks every node that still
+ * runs the old table. Control messages are Protobuf ({@link ControlCodecs}).
  */
 public final class WireRegistry {
 
@@ -43,40 +40,18 @@ public final class WireRegistry {
     kryo.register(List.of(1).getClass(), new KryoSerializer.ImmutableListSerializer(), id++);
     id++; // 112 reserved: List.of(a, b, c) shares List.of()'s class (ListN)
     kryo.register(actorRefClass(), actorRefSerializer, id++);
-    id = 200;
-    kryo.register(Trajectory.class, id++);
-    kryo.register(SamplingParams.class, id++);
-    kryo.register(WeightSnapshot.class, id++);
-    id = 300;
-    kryo.register(ParameterServer.Publish.class, id++);
-    kryo.register(ParameterServer.GetWeights.class, id++);
-    kryo.register(ParameterServer.GetVersion.class, id++);
-    kryo.register(ParameterServer.Published.class, id++);
-    kryo.register(ParameterServer.WeightsReply.class, id++);
-    kryo.register(ParameterServer.Version.class, id++);
-    id = 320;
-    kryo.register(RolloutWorker.PromptGroup.class, id++);
-    kryo.register(RolloutWorker.Generate.class, id++);
-    kryo.register(RolloutWorker.Generated.class, id++);
-    id = 340;
-    kryo.register(RewardWorker.Score.class, id++);
-    kryo.register(RewardWorker.Scored.class, id++);
-    id = 360;
-    kryo.register(Learner.Train.class, id++);
-    kryo.register(Learner.Trained.class, id++);
-    kryo.register(Learner.SaveCheckpoint.class, id++);
-    kryo.register(Learner.Saved.class, id++);
-    kryo.register(Learner.GetWeights.class, id++);
-    id = 380;
-    kryo.register(Coordinator.Start.class, id++);
-    kryo.register(Coordinator.Finished.class, id++);
-    kryo.register(StepReport.class, id++);
-    id = 390;
-    kryo.register(WeightSnapshot.Kind.class, id++);
-    id = 400;
-    kryo.register(dev.rlft.reward.StepRewardWorker.ScoreSteps.class, id++);
-    kryo.register(dev.rlft.reward.StepRewardWorker.StepsScored.class, id++);
-    kryo.register(Learner.AdjustBeta.class, id++);
+    // Bulk payloads only. Control messages go through ProtoSerializer; the ids they had here
+    // (201, 301-303, 305, 320-321, 340-341, 361-364, 380-382, 400-402) stay retired.
+    kryo.register(Trajectory.class, 200);
+    kryo.register(WeightSnapshot.class, 202);
+    kryo.register(ParameterServer.Publish.class, 300);
+    kryo.register(ParameterServer.WeightsReply.class, 304);
+    kryo.register(RolloutWorker.Generated.class, 322);
+    kryo.register(Learner.Train.class, 360);
+    kryo.register(WeightSnapshot.Kind.class, 390);
+    // Kept on Kryo from main (not Protobuf control codecs): PPO (420-422: TrainPpo carries
+    // trajectory batches, CriticState carries critic weights), the health monitor's local protocol
+    // (600-604) and chunked weight sync (640-655: manifest, byte chunks and their credit/flow control).
     id = 420; // PPO
     kryo.register(Learner.TrainPpo.class, id++);
     kryo.register(Learner.GetCritic.class, id++);

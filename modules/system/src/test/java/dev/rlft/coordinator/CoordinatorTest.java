@@ -128,6 +128,8 @@ class CoordinatorTest {
     assertEquals(4, o.finished().steps());
     assertTrue(o.finished().dropped().isEmpty(), "dropped: " + o.finished().dropped());
     assertEquals(List.of(1L, 2L, 3L, 4L), o.versions());
+    assertEquals(4L * PROMPTS_PER_STEP, o.finished().groups().dispatched(), "a batch beyond the last step was drawn");
+    assertEquals(4L * PROMPTS_PER_STEP, o.finished().groups().trained());
     List<Long> staleness = o.reports().stream().map(StepReport::staleness).toList();
     assertTrue(staleness.stream().allMatch(s -> s >= 0 && s <= 1), "staleness " + staleness);
     // The single worker generates the next batch while the learner trains the previous one.
@@ -167,6 +169,11 @@ class CoordinatorTest {
     assertEquals(List.of(1L, 2L), o.versions());
     assertEquals(2L * SAMPLES_PER_STEP, o.finished().trainedSamples());
     assertEquals(1 + 2 * SAMPLES_PER_STEP, reward.calls.get());
+    Coordinator.Groups g = o.finished().groups();
+    assertEquals(3L * PROMPTS_PER_STEP, g.dispatched());
+    assertEquals(2L * PROMPTS_PER_STEP, g.trained());
+    assertEquals(Map.of("reward failed", (long) PROMPTS_PER_STEP), g.dropped());
+    assertEquals(0, g.redispatched());
   }
 
   @Test

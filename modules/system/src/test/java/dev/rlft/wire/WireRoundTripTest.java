@@ -66,8 +66,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 import scala.util.Try;
 
 /**
- * Every class in {@link WireRegistry} survives a trip through {@link KryoSerializer} unchanged, the
- * registry covers every wire message, and anything else is refused.
+ * Every wire message survives a trip through the serializer Pekko binds it to unchanged: control
+ * messages through {@link ProtoSerializer}, bulk payloads (and what they hold) through {@link
+ * KryoSerializer}. Every concrete wire message has exactly one of the two, and anything else is
+ * refused.
  */
 class WireRoundTripTest {
 
@@ -75,6 +77,9 @@ class WireRoundTripTest {
 
   private static final KryoSerializer kryo =
       new KryoSerializer((ExtendedActorSystem) Adapter.toClassic(testKit.system()));
+
+  private static final ProtoSerializer proto =
+      new ProtoSerializer((ExtendedActorSystem) Adapter.toClassic(testKit.system()));
 
   /** Reply targets inside the samples; the probes are real actors, so their refs must resolve back. */
   private static final TestProbe<Object> probe = testKit.createTestProbe("wire-sample-probe");
@@ -167,7 +172,6 @@ class WireRoundTripTest {
         Arguments.of("Trajectory", trajectory(9, 0.5f, true)),
         Arguments.of("Trajectory empty completion",
             new Trajectory(1, new int[] {1}, new int[0], new float[0], 0, 0f, false)),
-        Arguments.of("SamplingParams", sampling),
         Arguments.of("WeightSnapshot", snapshot(3)),
         Arguments.of("ParameterServer.Publish", new ParameterServer.Publish(snapshot(4), ref())),
         Arguments.of("ParameterServer.Publish without reply", new ParameterServer.Publish(snapshot(4), null)),
@@ -209,9 +213,22 @@ class WireRoundTripTest {
         Arguments.of("Learner.CriticState without a critic", new Learner.CriticState(3, new LinkedHashMap<>(),
             new LinkedHashMap<>(), 0, "this learner has no critic (GRPO)")),
         Arguments.of("Coordinator.Start", new Coordinator.Start(ref())),
-        Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null)),
+        Arguments.of("Coordinator.Finished", new Coordinator.Finished(3, 3, 12, 1.5, dropped, null,
+            new Coordinator.Groups(12, 8, 2, new LinkedHashMap<>(Map.of("too stale", 4L))))),
         Arguments.of("Coordinator.Finished with error",
             new Coordinator.Finished(0, 0, 0, 0.0, new LinkedHashMap<>(), "learner failed")),
+        Arguments.of("Coordinator.RolloutWorkersChanged", new Coordinator.RolloutWorkersChanged(List.of(ref(), ref()))),
+        Arguments.of("Coordinator.RolloutWorkersChanged none", new Coordinator.RolloutWorkersChanged(List.of())),
+        Arguments.of("Learner.SaveCheckpoint with metadata", new Learner.SaveCheckpoint("/tmp/ckpt", "grpo",
+            Map.of("grpo.pending", "3:12:12:2", "grpo.trained_steps", "7"), ref())),
+        Arguments.of("StepReport without sample", new StepReport(2, 1, 1, 2, 0, new LinkedHashMap<>(), null, false)),
+        Arguments.of("RunSpec", new dev.rlft.cluster.RunSpec("0f3c-run", new RolloutWorker.ModelSpec(
+            dev.rlft.testing.TinyPolicy.MODEL, null, java.util.Set.of(3, 7), ai.djl.ndarray.types.DataType.FLOAT32),
+            dev.rlft.testing.TinyPolicy.TOKENIZER, Duration.ofSeconds(90), "grpo { steps = 3 }")),
+        Arguments.of("RunSpec with LoRA", new dev.rlft.cluster.RunSpec("lora-run", new RolloutWorker.ModelSpec(
+            dev.rlft.testing.TinyPolicy.MODEL, new dev.rlft.model.LoraConfig(4, 8f, 0f, java.util.Set.of("q_proj",
+            "v_proj")), java.util.Set.of(), ai.djl.ndarray.types.DataType.FLOAT16),
+            dev.rlft.testing.TinyPolicy.TOKENIZER, Duration.ofMillis(1500), "")),
         Arguments.of("StepReport", new StepReport(1, 0, 0, 1, 0, metrics, "7+5=12", true)),
         Arguments.of("StepReport with the sample's steps", new StepReport(2, 1, 1, 2, 1, metrics, "7+5=12\n\n\\boxed{12}",
             false, "Ann has 7 apples.", "12", new String[] {"7+5=12", "\\boxed{12}"}, new float[] {0.9f, Float.NaN})),
@@ -247,8 +264,10 @@ class WireRoundTripTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("samples")
-  void toBinary_registeredSample_roundTripsFieldByField(String name, Object sample) {
-    Object back = kryo.fromBinary(kryo.toBinary(sample));
+  void toBinary_sample_roundTripsFieldByFieldThroughItsSerializer(String name, Object sample) throws Exception {
+    Object back = proto.classes().contains(sample.getClass())
+        ? proto.fromBinary(proto.toBinary(sample), proto.manifest(sample))
+        : kryo.fromBinary(kryo.toBinary(sample));
 
     assertDeepEquals(sample, back, name);
   }
@@ -256,6 +275,9 @@ class WireRoundTripTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("samples")
   void toBinaryByteBuffer_registeredSample_roundTripsAsArteryUsesIt(String name, Object sample) {
+    if (proto.classes().contains(sample.getClass())) {
+      return; // a control message: Protobuf, not Kryo
+    }
     java.nio.ByteBuffer frame = java.nio.ByteBuffer.allocateDirect(64 * 1024);
     frame.position(17); // Artery writes its header first
 
@@ -278,45 +300,69 @@ class WireRoundTripTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("samples")
-  void serializationExtension_wireMessage_usesKryoAndRoundTrips(String name, Object sample) {
+  void serializationExtension_wireMessage_usesItsBoundSerializerAndRoundTrips(String name, Object sample) {
     if (!(sample instanceof WireMessage)) {
       return; // arrays and collections only travel inside wire messages
     }
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    int expected = proto.classes().contains(sample.getClass()) ? ProtoSerializer.ID : KryoSerializer.ID;
 
-    assertEquals(KryoSerializer.ID, serialization.findSerializerFor(sample).identifier(), name);
+    assertEquals(expected, serialization.findSerializerFor(sample).identifier(), name);
     byte[] bytes = serialization.serialize(sample).get();
-    Object back = serialization.deserialize(bytes, KryoSerializer.ID, "").get();
+    String manifest = org.apache.pekko.serialization.Serializers.manifestFor(serialization.findSerializerFor(sample),
+        sample);
+    Object back = serialization.deserialize(bytes, expected, manifest).get();
     assertDeepEquals(sample, back, name);
   }
 
   @Test
-  void samples_everyRegisteredClass_hasASample() {
+  void samples_everyRegisteredOrMappedClass_hasASample() {
     Set<Class<?>> sampled = new HashSet<>();
     samples().forEach(a -> sampled.add(a.get()[1].getClass()));
     Set<String> missing = new TreeSet<>();
-    for (Class<?> registered : registeredClasses()) {
-      if (!sampled.contains(registered)) {
-        missing.add(registered.getName());
+    Set<Class<?>> all = new HashSet<>(registeredClasses());
+    all.addAll(proto.classes());
+    for (Class<?> c : all) {
+      if (!sampled.contains(c)) {
+        missing.add(c.getName());
       }
     }
 
-    assertTrue(missing.isEmpty(), "registered in WireRegistry but not round-tripped here: " + missing);
+    assertTrue(missing.isEmpty(), "on the wire but not round-tripped here: " + missing);
   }
 
   @Test
-  void registry_everyConcreteWireMessage_isRegistered() throws Exception {
+  void registry_everyConcreteWireMessage_hasExactlyOneSerializer() throws Exception {
     Kryo registry = registryKryo();
     List<Class<?>> wireClasses = mainWireMessageClasses();
-    Set<String> unregistered = new TreeSet<>();
+    Set<String> neither = new TreeSet<>();
+    Set<String> both = new TreeSet<>();
     for (Class<?> c : wireClasses) {
-      if (registry.getClassResolver().getRegistration(c) == null) {
-        unregistered.add(c.getName());
+      boolean bulk = registry.getClassResolver().getRegistration(c) != null;
+      boolean control = proto.classes().contains(c);
+      if (bulk && control) {
+        both.add(c.getName());
+      } else if (!bulk && !control) {
+        neither.add(c.getName());
       }
     }
 
     assertTrue(wireClasses.size() >= 20, "found only " + wireClasses.size() + " wire message classes: scan broken?");
-    assertTrue(unregistered.isEmpty(), "wire messages missing from WireRegistry: " + unregistered);
+    assertTrue(neither.isEmpty(), "wire messages with no Protobuf codec and no Kryo registration: " + neither);
+    assertTrue(both.isEmpty(), "wire messages both in ControlCodecs and in WireRegistry: " + both);
+  }
+
+  @Test
+  void configuration_everyControlClass_isBoundToProtoSerializer() throws Exception {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    Set<String> unbound = new TreeSet<>();
+    for (Class<?> c : proto.classes()) {
+      if (serialization.serializerFor(c).identifier() != ProtoSerializer.ID) {
+        unbound.add(c.getName());
+      }
+    }
+
+    assertTrue(unbound.isEmpty(), "control messages not bound to rlft-proto in reference.conf: " + unbound);
   }
 
   @Test
@@ -334,6 +380,34 @@ class WireRoundTripTest {
     idsByClass.values().removeIf(ids -> ids.size() == 1);
 
     assertTrue(idsByClass.isEmpty(), "classes registered under several ids: " + idsByClass);
+  }
+
+  @Test
+  void fromBinary_bytesThatDecodeToNull_throw() {
+    // Kryo writes null as the single byte 0; a null must never reach Artery as a message
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> kryo.fromBinary(new byte[] {0}));
+    assertTrue(e.getMessage().contains("decodes to null"), e.getMessage());
+  }
+
+  @Test
+  void fromBinaryByteBuffer_nullOrTrailingBytes_throw() {
+    // Artery reads through the ByteBuffer path: it must refuse what the byte[] path refuses
+    IllegalArgumentException nul = assertThrows(IllegalArgumentException.class,
+        () -> kryo.fromBinary(java.nio.ByteBuffer.wrap(new byte[] {0}), ""));
+    assertTrue(nul.getMessage().contains("decodes to null"), nul.getMessage());
+    byte[] valid = kryo.toBinary(new int[] {1, 2});
+    IllegalArgumentException trailing = assertThrows(IllegalArgumentException.class,
+        () -> kryo.fromBinary(java.nio.ByteBuffer.wrap(java.util.Arrays.copyOf(valid, valid.length + 2)), ""));
+    assertTrue(trailing.getMessage().contains("bytes after"), trailing.getMessage());
+  }
+
+  @Test
+  void fromBinary_trailingBytes_throw() {
+    byte[] valid = kryo.toBinary(new int[] {1, 2});
+    byte[] longer = java.util.Arrays.copyOf(valid, valid.length + 2);
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> kryo.fromBinary(longer));
+    assertTrue(e.getMessage().contains("2 bytes after"), e.getMessage());
   }
 
   @Test
@@ -490,6 +564,8 @@ class WireRoundTripTest {
           fail(path + "." + c.getName() + ": " + e);
         }
       }
+    } else if (expected instanceof dev.rlft.model.CharTokenizer e && actual instanceof dev.rlft.model.CharTokenizer a) {
+      assertEquals(e.symbols(), a.symbols(), path + ": symbols");
     } else if (expected instanceof List<?> e && actual instanceof List<?> a) {
       assertEquals(e.size(), a.size(), path + ": size");
       for (int i = 0; i < e.size(); i++) {
