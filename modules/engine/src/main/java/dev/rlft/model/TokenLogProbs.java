@@ -35,4 +35,21 @@ public final class TokenLogProbs {
     NDArray entropy = withEntropy ? lsm.exp().mul(lsm).sum(new int[] {-1}).neg() : null;
     return new Result(logp, entropy);
   }
+
+  /**
+   * Reference log-probabilities [B, T-1] for a KL penalty, without gradient: under {@code reference}
+   * when there is one, else under {@code policy}'s base with its LoRA adapters switched off for
+   * the call (a LoRA policy's reference is its own base).
+   */
+  public static NDArray reference(LlamaModel policy, LlamaModel reference, NDArray tokens, float temperature) {
+    if (reference != null) {
+      return of(reference, tokens, temperature, false).logp();
+    }
+    policy.setAdaptersEnabled(false);
+    try {
+      return of(policy, tokens, temperature, false).logp().stopGradient();
+    } finally {
+      policy.setAdaptersEnabled(true);
+    }
+  }
 }

@@ -151,7 +151,7 @@ public final class GrpoUpdate {
       NDArray advantages = tokenAdvantages == null ? step.create(adv) : sb.alignTargets(step, tokenAdvantages);
       NDArray refLogp = null;
       if (config.beta() > 0) {
-        refLogp = referenceLogProbs(tokens);
+        refLogp = TokenLogProbs.reference(policy, reference, tokens, config.temperature());
       }
       if (refLogp != null) {
         refLogp = refLogp.mul(mask);
@@ -214,19 +214,6 @@ public final class GrpoUpdate {
     metrics.put("tokens", (double) sb.targetCount());
     metrics.put("zero_adv_groups", (double) flatGroups);
     return metrics;
-  }
-
-  /** Reference log-probabilities: the frozen reference model, or for a LoRA policy its base with adapters off. */
-  private NDArray referenceLogProbs(NDArray tokens) {
-    if (reference != null) {
-      return TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
-    }
-    policy.setAdaptersEnabled(false);
-    try {
-      return TokenLogProbs.of(policy, tokens, config.temperature(), false).logp().stopGradient();
-    } finally {
-      policy.setAdaptersEnabled(true);
-    }
   }
 
   public long steps() {

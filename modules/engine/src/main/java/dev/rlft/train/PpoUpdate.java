@@ -279,7 +279,9 @@ public final class PpoUpdate {
       try (NDManager scope = policy.manager().getParentManager().newSubManager()) {
         NDArray tokens = sb.tokens(scope, pad);
         float[][] values = rows(critic.values(tokens).stopGradient().toFloatArray(), mask);
-        float[][] ref = config.beta() > 0 ? rows(referenceLogProbs(tokens).toFloatArray(), mask) : null;
+        float[][] ref = config.beta() > 0
+            ? rows(TokenLogProbs.reference(policy, reference, tokens, config.temperature()).toFloatArray(), mask)
+            : null;
         return new float[][][] {values, ref};
       }
     });
@@ -539,19 +541,6 @@ public final class PpoUpdate {
       if (!Float.isFinite(g.square().sum().getFloat())) {
         bad.add(prefix + e.getKey());
       }
-    }
-  }
-
-  /** Reference log-probabilities [B, T-1]: the frozen reference, or a LoRA policy's base. */
-  private NDArray referenceLogProbs(NDArray tokens) {
-    if (reference != null) {
-      return TokenLogProbs.of(reference, tokens, config.temperature(), false).logp();
-    }
-    policy.setAdaptersEnabled(false);
-    try {
-      return TokenLogProbs.of(policy, tokens, config.temperature(), false).logp().stopGradient();
-    } finally {
-      policy.setAdaptersEnabled(true);
     }
   }
 
