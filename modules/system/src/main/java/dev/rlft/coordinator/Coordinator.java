@@ -445,7 +445,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       }
     }
     Assignment current = generating.get(d.batchId());
-    if (current == null || current.attempt() != d.attempt()) {
+    // a batch whose worker left waits (worker null) for its next attempt: the departed worker's answer is stale
+    if (current == null || current.worker() == null || current.attempt() != d.attempt()) {
       getContext().getLog().info("ignoring batch {} from {}: that attempt was superseded", d.batchId(),
           d.worker().path());
       dispatch();
