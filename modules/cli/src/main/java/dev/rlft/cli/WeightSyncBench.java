@@ -90,8 +90,10 @@ final class WeightSyncBench implements Callable<Integer> {
         .withFallback(config.withOnlyPath("pekko.io.tcp"));
     Files.writeString(childConfig, shared.root().render(ConfigRenderOptions.concise().setJson(false)));
     long maxHeap = Runtime.getRuntime().maxMemory();
-    System.out.printf("weight sync over Artery (tcp, loopback) vs raw TCP: chunk %d KiB, window %d, credit every %d;"
-            + " frames %s, large %s to %s; driver -Xmx%dm, receivers -Xmx%s, %d cores%n", sync.chunkBytes() / 1024,
+    System.out.printf("weight sync (chunks over %s; control over Artery, tcp, loopback) vs raw TCP: chunk %d KiB,"
+            + " window %d, credit every %d; frames %s, large %s to %s; driver -Xmx%dm, receivers -Xmx%s, %d cores%n",
+        config.getString("rlft.weight-sync.transport").equals("tcp") ? "data connections" : "Artery",
+        sync.chunkBytes() / 1024,
         sync.window(), sync.creditBatch(), config.getString("pekko.remote.artery.advanced.maximum-frame-size"),
         config.getString("pekko.remote.artery.advanced.maximum-large-frame-size"),
         config.getStringList("pekko.remote.artery.large-message-destinations"), maxHeap >> 20, receiverHeap,
@@ -115,13 +117,15 @@ final class WeightSyncBench implements Callable<Integer> {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
       Files.deleteIfExists(childConfig);
     }
-    System.out.printf("%n%-8s %9s %14s %14s %7s %12s %14s%n", "size", "receivers", "artery MB/s", "raw TCP MB/s",
-        "ratio", "sync s", "in-JVM MB/s");
+    System.out.printf("%n%-8s %9s %10s %13s %6s %8s %10s %11s %12s%n", "size", "receivers", "sync MB/s",
+        "raw TCP MB/s", "ratio", "sync s", "prepare s", "receiver s", "in-JVM MB/s");
     for (String[] r : rows) {
-      System.out.printf("%-8s %9s %14s %14s %7s %12s %14s%n", (Object[]) r);
+      System.out.printf("%-8s %9s %10s %13s %6s %8s %10s %11s %12s%n", (Object[]) r);
     }
     System.out.println("MB/s: bytes delivered to all receivers (10^6 bytes) per second, mean of the timed runs;"
-        + " sync s: publish until every receiver verified the version, chunk checksums included;"
+        + " sync s: publish until every receiver verified the version, chunk checksums included; prepare s: the"
+        + " parameter server's checksums and digests before the offer; receiver s: offer until verified, mean of the"
+        + " receivers;"
         + " in-JVM: the same protocol to a receiver in the driver's JVM, no Artery.");
     return 0;
   }
@@ -175,6 +179,8 @@ final class WeightSyncBench implements Callable<Integer> {
         double artery = 0;
         double raw = 0;
         double seconds = 0;
+        double prepare = 0;
+        double received = 0;
         long chunks = 0;
         for (int rep = 0; rep < repeats; rep++) {
           Map<String, float[]> weights = weights(version, shape);
@@ -184,9 +190,10 @@ final class WeightSyncBench implements Callable<Integer> {
           ParameterServer.VersionSynced s = awaitSynced(synced, version, count);
           double secs = (System.nanoTime() - t0) / 1e9;
           for (Receiver r : running) {
-            r.awaitReady(version);
+            received += r.awaitReady(version) / 1e3 / count;
           }
           seconds += secs;
+          prepare += s.prepareNanos() / 1e9;
           chunks += s.chunks();
           artery += (double) s.bytes() / secs;
           version++;
@@ -195,8 +202,9 @@ final class WeightSyncBench implements Callable<Integer> {
         raw /= repeats;
         rows.add(new String[] {label, Integer.toString(count), String.format("%.0f", artery / 1e6),
             String.format("%.0f", raw / 1e6), String.format("%.2f", artery / raw),
-            String.format("%.3f", seconds / repeats)});
-        System.out.printf("%s to %d receiver(s): artery %.0f MB/s, raw TCP %.0f MB/s, ratio %.2f (%d chunks per"
+            String.format("%.3f", seconds / repeats), String.format("%.3f", prepare / repeats),
+            String.format("%.3f", received / repeats)});
+        System.out.printf("%s to %d receiver(s): sync %.0f MB/s, raw TCP %.0f MB/s, ratio %.2f (%d chunks per"
             + " receiver)%n", label, count, artery / 1e6, raw / 1e6, artery / raw, chunks / repeats / count);
       }
     } finally {
@@ -433,8 +441,8 @@ final class WeightSyncBench implements Callable<Integer> {
       return line;
     }
 
-    /** Waits for the receiver to report {@code version} applied with every sampled value right. */
-    void awaitReady(long version) throws InterruptedException {
+    /** Waits for the receiver to report {@code version} applied with every sampled value right; its offer-to-verified ms. */
+    long awaitReady(long version) throws InterruptedException {
       while (true) {
         String line = next(Duration.ofMinutes(10));
         String[] f = line.split(" ");
@@ -443,7 +451,7 @@ final class WeightSyncBench implements Callable<Integer> {
             throw new IllegalStateException("receiver " + index + " got wrong values in version " + f[1] + ": " + line);
           }
           if (Long.parseLong(f[1]) == version) {
-            return;
+            return Long.parseLong(f[4]);
           }
         }
       }

@@ -41,39 +41,21 @@ final class PreparedVersion {
     WeightManifest.TensorEntry[] entries = new WeightManifest.TensorEntry[n];
     int[][] crcs = new int[n][];
     Map<float[], Checked> checked = new IdentityHashMap<>();
-    byte[] buf = null;
-    int chunks = 0;
-    for (int t = 0; t < n; t++) {
-      float[] values = data.get(t);
-      long[] shape = shapes.get(t);
+    // tensors are checked in parallel (the common pool): the offer waits for the whole manifest
+    java.util.stream.IntStream.range(0, n).parallel().forEach(t -> {
       Checked known = previous != null && previous.manifest.chunkSize() == chunkSize
-          ? previous.checked.get(values) : null;
+          ? previous.checked.get(data.get(t)) : null;
       if (known != null && known.entry.name().equals(names.get(t))
-          && java.util.Arrays.equals(known.entry.shape(), shape)) {
+          && java.util.Arrays.equals(known.entry.shape(), shapes.get(t))) {
         entries[t] = known.entry;
         crcs[t] = known.chunkCrcs;
       } else {
-        if (buf == null) {
-          buf = new byte[chunkSize];
-        }
-        int perChunk = chunkSize / 4;
-        int[] c = new int[(values.length + perChunk - 1) / perChunk];
-        WeightCodec.TensorHasher hasher = new WeightCodec.TensorHasher();
-        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
-        for (int k = 0; k < c.length; k++) {
-          int from = k * perChunk;
-          int count = Math.min(perChunk, values.length - from);
-          WeightCodec.encode(values, from, count, buf);
-          crc.reset();
-          crc.update(buf, 0, 4 * count);
-          c[k] = (int) crc.getValue();
-          hasher.update(buf, 0, 4 * count);
-        }
-        entries[t] = new WeightManifest.TensorEntry(names.get(t), WeightManifest.F32, shape, 4L * values.length,
-            hasher.digest());
-        crcs[t] = c;
+        check(names.get(t), data.get(t), shapes.get(t), chunkSize, entries, crcs, t);
       }
-      checked.put(values, new Checked(entries[t], crcs[t]));
+    });
+    int chunks = 0;
+    for (int t = 0; t < n; t++) {
+      checked.put(data.get(t), new Checked(entries[t], crcs[t]));
       chunks += crcs[t].length;
     }
     int[] all = new int[chunks];
@@ -87,8 +69,37 @@ final class PreparedVersion {
     return new PreparedVersion(manifest, data.toArray(new float[0][]), checked, System.nanoTime() - start);
   }
 
+  /** The chunk CRCs and the content digest of one tensor, into {@code entries[t]} and {@code crcs[t]}. */
+  private static void check(String name, float[] values, long[] shape, int chunkSize,
+      WeightManifest.TensorEntry[] entries, int[][] crcs, int t) {
+    int perChunk = chunkSize / 4;
+    byte[] buf = new byte[4 * Math.min(perChunk, Math.max(1, values.length))];
+    int[] c = new int[(values.length + perChunk - 1) / perChunk];
+    WeightCodec.TensorHasher hasher = new WeightCodec.TensorHasher();
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    for (int k = 0; k < c.length; k++) {
+      int from = k * perChunk;
+      int count = Math.min(perChunk, values.length - from);
+      WeightCodec.encode(values, from, count, buf);
+      crc.reset();
+      crc.update(buf, 0, 4 * count);
+      c[k] = (int) crc.getValue();
+      hasher.update(buf, 0, 4 * count);
+    }
+    entries[t] = new WeightManifest.TensorEntry(name, WeightManifest.F32, shape, 4L * values.length, hasher.digest());
+    crcs[t] = c;
+  }
+
   long version() {
     return manifest.version();
+  }
+
+  /** Puts chunk {@code index} (little-endian float32) into {@code dst} at its position, and advances it. */
+  void encodeChunk(int index, java.nio.ByteBuffer dst) {
+    int bytes = layout.chunkBytes(index);
+    dst.slice().order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer()
+        .put(data[layout.tensorOf(index)], layout.elementOffset(index), bytes / 4);
+    dst.position(dst.position() + bytes);
   }
 
   /** The bytes of chunk {@code index}. */

@@ -23,6 +23,18 @@ public final class WeightCodec {
     ByteBuffer.wrap(src).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, to, src.length / 4);
   }
 
+  /** Reads the bytes from {@code src}'s position to its limit (little-endian float32) into {@code dst} from element {@code to} on. */
+  public static void decode(ByteBuffer src, float[] dst, int to) {
+    src.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(dst, to, src.remaining() / 4);
+  }
+
+  /** CRC32C of the bytes from {@code bytes}' position to its limit (the position is left as it was). */
+  public static int crc32c(ByteBuffer bytes) {
+    CRC32C c = new CRC32C();
+    c.update(bytes.duplicate());
+    return (int) c.getValue();
+  }
+
   /** CRC32C (Castagnoli) of a whole array, as the manifest lists it per chunk. */
   public static int crc32c(byte[] bytes) {
     CRC32C c = new CRC32C();

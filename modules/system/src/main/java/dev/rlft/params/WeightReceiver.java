@@ -12,6 +12,7 @@ import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -44,14 +45,35 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   /** Messages a weight receiver understands. */
   public sealed interface Command extends WireMessage {}
 
-  /** Sender to receiver: version {@code manifest.version()} is available from {@code sender}. */
-  public record Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender) implements Command {}
+  /**
+   * Sender to receiver: version {@code manifest.version()} is available from {@code sender}; when
+   * {@code data} is set, its chunks come over a data connection to that endpoint
+   * ({@link WeightDataPlane}), else over Artery.
+   */
+  public record Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender,
+      WeightDataPlane.DataEndpoint data) implements Command {
+
+    public Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender) {
+      this(manifest, sender, null);
+    }
+  }
 
   /**
    * Sender to receiver: chunk number {@code seq} of a stream, which is chunk {@code index} of the
    * manifest, as little-endian float32 bytes.
    */
   public record Chunk(long stream, int seq, int index, byte[] payload) implements Command {}
+
+  /**
+   * A chunk read from this receiver's data connection, in a buffer of the connection's pool (its
+   * position to limit are the payload): given back once handled.
+   */
+  record LocalChunk(long stream, int seq, int index, java.nio.ByteBuffer payload,
+      java.util.concurrent.BlockingQueue<java.nio.ByteBuffer> pool) implements Command, NoSerializationVerificationNeeded {}
+
+  /** From this receiver's data connection: it failed ({@code admitted}: after the sender's node had accepted it). */
+  record DataLost(WeightDataPlane.DataEndpoint endpoint, String reason, boolean admitted)
+      implements Command, NoSerializationVerificationNeeded {}
 
   private enum Signal implements Command, NoSerializationVerificationNeeded {
     TICK
@@ -126,6 +148,8 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private Map<String, WeightManifest.TensorEntry> held = new LinkedHashMap<>();
   private final Map<String, Staged> staged = new HashMap<>();
   private Transfer transfer;
+  private WeightDataPlane.Connection data;
+  private ActorRef<WeightSender.Command> dataSender;
   private long nextStream = 1;
   private long lastContact;
   private long bytesSinceReady;
@@ -164,8 +188,21 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Offer.class, this::onOffer)
-        .onMessage(Chunk.class, this::onChunk)
+        .onMessage(Chunk.class, c -> accept(c.stream(), c.seq(), c.index(),
+            c.payload() == null ? null : java.nio.ByteBuffer.wrap(c.payload()), true))
+        .onMessage(LocalChunk.class, c -> {
+          try {
+            return accept(c.stream(), c.seq(), c.index(), c.payload(), false);
+          } finally {
+            c.pool().offer(c.payload().clear());
+          }
+        })
+        .onMessage(DataLost.class, this::onDataLost)
         .onMessageEquals(Signal.TICK, this::onTick)
+        .onSignal(PostStop.class, stop -> {
+          closeData();
+          return this;
+        })
         .build();
   }
 
@@ -183,6 +220,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
           : "receiver already holds the newer version " + version));
       return this;
     }
+    followData(o);
     if (transfer != null && transfer.sender.equals(o.sender())) {
       if (transfer.manifest.version() == m.version()) {
         // offered again: our request may have been lost
@@ -204,6 +242,45 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     return this;
   }
 
+  /** Connects to the data endpoint an offer names (once per endpoint), or closes a connection the sender no longer uses. */
+  private void followData(Offer o) {
+    if (o.data() == null) {
+      if (data != null && o.sender().equals(dataSender)) {
+        closeData();
+      }
+      return;
+    }
+    if (data != null && data.endpoint().equals(o.data())) {
+      return;
+    }
+    closeData();
+    // chunk buffers between the connection and this actor (when none is free, TCP holds the sender back)
+    data = WeightDataPlane.get(getContext().getSystem()).connect(o.data(), o.manifest().chunkSize(),
+        Math.min(settings.window(), 8) + 4, getContext().getSelf());
+    dataSender = o.sender();
+  }
+
+  private Behavior<Command> onDataLost(DataLost l) {
+    if (data == null || !data.endpoint().equals(l.endpoint())) {
+      return this;
+    }
+    getContext().getLog().warn("weight data connection to {}:{} {}: {}", l.endpoint().host(), l.endpoint().port(),
+        l.admitted() ? "lost" : "failed", l.reason());
+    // the sender resends over Artery what it had sent on this connection, and offers a new one later
+    dataSender.tell(new WeightSender.DataUnavailable(l.endpoint().tokenHigh(), l.endpoint().tokenLow(), l.reason(),
+        l.admitted()));
+    closeData();
+    return this;
+  }
+
+  private void closeData() {
+    if (data != null) {
+      data.close();
+      data = null;
+      dataSender = null;
+    }
+  }
+
   /** Asks for what the state at the transfer's version needs beyond what is held or staged. */
   private void beginStream() {
     Transfer t = transfer;
@@ -221,11 +298,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     t.tensors = needed.stream().mapToInt(Integer::intValue).toArray();
     t.plan = t.layout.plan(t.tensors);
     t.missing = new int[entries.length];
-    for (int i : t.tensors) {
-      if (t.buffers[i] == null) {
-        t.buffers[i] = new float[entries[i].elements()];
-      }
-    }
+    // a tensor's buffer is allocated at its first chunk, so that zeroing it overlaps the transfer
     for (int c : t.plan) {
       t.missing[t.layout.tensorOf(c)]++;
     }
@@ -247,29 +320,31 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     }
   }
 
-  private Behavior<Command> onChunk(Chunk c) {
+  /**
+   * Checks and places chunk {@code index}, number {@code seq} of {@code stream} (payload: position
+   * to limit). {@code credited}: it came under the credit protocol (Artery), not on a data
+   * connection, which TCP paces instead.
+   */
+  private Behavior<Command> accept(long stream, int seq, int index, java.nio.ByteBuffer payload, boolean credited) {
     lastContact = System.nanoTime();
     Transfer t = transfer;
-    if (t == null || c.stream() != t.stream) {
+    if (t == null || stream != t.stream) {
       staleChunks++;
       return this;
     }
-    int seq = c.seq();
-    if (seq < 0 || seq >= t.plan.length || t.plan[seq] != c.index()) {
+    if (seq < 0 || seq >= t.plan.length || t.plan[seq] != index) {
       getContext().getLog().warn("weight sync: chunk number {} of stream {} names chunk {}, not in the stream's plan",
-          seq, c.stream(), c.index());
+          seq, stream, index);
       corrupt++;
       return this;
     }
     if (t.received.get(seq)) {
       return this; // a retransmit of a chunk that was only late
     }
-    if (seq >= t.granted) {
+    if (credited && seq >= t.granted) {
       creditViolations++;
     }
-    int index = c.index();
-    byte[] payload = c.payload();
-    if (payload == null || payload.length != t.layout.chunkBytes(index)
+    if (payload == null || payload.remaining() != t.layout.chunkBytes(index)
         || WeightCodec.crc32c(payload) != t.manifest.chunkCrcs()[index]) {
       corrupt++;
       int failures = t.failures.merge(seq, 1, Integer::sum);
@@ -281,15 +356,19 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
       return this;
     }
     int tensor = t.layout.tensorOf(index);
+    if (t.buffers[tensor] == null) {
+      t.buffers[tensor] = new float[t.manifest.tensors()[tensor].elements()];
+    }
     WeightCodec.decode(payload, t.buffers[tensor], t.layout.elementOffset(index));
+    int length = payload.remaining();
     t.received.set(seq);
     t.accepted++;
     t.missing[tensor]--;
     t.stalls = 0;
     t.lastProgress = System.nanoTime();
     chunks++;
-    bytes += payload.length;
-    bytesSinceReady += payload.length;
+    bytes += length;
+    bytesSinceReady += length;
     if (seq > t.highestSeen + 1) {
       List<Integer> gap = new ArrayList<>();
       for (int s = t.highestSeen + 1; s < seq; s++) {
@@ -328,6 +407,11 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private void finish() {
     Transfer t = transfer;
     WeightManifest.TensorEntry[] entries = t.manifest.tensors();
+    for (int i : t.tensors) {
+      if (t.buffers[i] == null) {
+        t.buffers[i] = new float[entries[i].elements()]; // no chunks: an empty tensor
+      }
+    }
     WeightManifest.TensorEntry[] assembled = new WeightManifest.TensorEntry[entries.length];
     Map<String, float[]> changed = new LinkedHashMap<>();
     List<String> names = new ArrayList<>(entries.length);

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -47,6 +48,16 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
   /** Receiver to sender: the version is applied ({@code ok}), or given up for {@code error}. */
   public record Complete(long version, boolean ok, String error) implements Command {}
 
+  /**
+   * Receiver to sender: the data connection of the session with this token failed ({@code
+   * admitted}: after it had been accepted), so its chunks must come over Artery.
+   */
+  public record DataUnavailable(long tokenHigh, long tokenLow, String reason, boolean admitted) implements Command {}
+
+  /** This session's data link stopped (from the link's thread). */
+  private record LinkFailed(WeightDataPlane.Link link, String reason, boolean everConnected)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** The parameter server's newest version, to be offered now. */
   record Send(PreparedVersion version) implements Command, NoSerializationVerificationNeeded {}
 
@@ -78,6 +89,9 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
   private final ActorRef<WeightReceiver.Command> receiver;
   private final WeightSyncSettings settings;
   private final ActorRef<Report> reportTo;
+  /** The data plane when chunks to this receiver may go over a data connection; null: Artery (or a local tell) only. */
+  private WeightDataPlane plane;
+  private WeightDataPlane.Link link;
 
   private PreparedVersion current;
   private boolean settled;
@@ -102,6 +116,10 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
     this.settings = settings;
     this.reportTo = reportTo;
     context.watchWith(receiver, Signal.RECEIVER_GONE);
+    if (!receiver.path().address().hasLocalScope()) {
+      WeightDataPlane p = WeightDataPlane.get(context.getSystem());
+      plane = p.enabled() ? p : null;
+    }
     Duration tick = settings.timeout().dividedBy(2);
     timers.startTimerWithFixedDelay(Signal.TICK, tick.isZero() ? settings.timeout() : tick);
   }
@@ -121,7 +139,15 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
         .onMessage(Credit.class, this::onCredit)
         .onMessage(Resend.class, this::onResend)
         .onMessage(Complete.class, this::onComplete)
+        .onMessage(LinkFailed.class, f -> onLinkFailed(f.link(), f.reason(), f.everConnected()))
+        .onMessage(DataUnavailable.class, this::onDataUnavailable)
         .onMessageEquals(Signal.TICK, this::onTick)
+        .onSignal(PostStop.class, stop -> {
+          if (link != null) {
+            link.close();
+          }
+          return this;
+        })
         .onMessageEquals(Signal.RECEIVER_GONE, () -> {
           settle(Outcome.FAILED, "receiver stopped");
           return Behaviors.stopped();
@@ -142,6 +168,9 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
   }
 
   private void offer() {
+    if (link != null) {
+      link.discardQueued(); // frames of the version this one replaces
+    }
     stream = -1;
     plan = null;
     resends.clear();
@@ -152,7 +181,68 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
     offers++;
     offeredAt = System.nanoTime();
     lastHeard = offeredAt;
-    receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf()));
+    receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), dataEndpoint()));
+  }
+
+  /** The endpoint of this session's data link, opened if there is none; null when chunks go over Artery. */
+  private WeightDataPlane.DataEndpoint dataEndpoint() {
+    if (plane == null) {
+      return null;
+    }
+    if (link == null) {
+      ActorRef<Command> self = getContext().getSelf();
+      try {
+        link = plane.open(receiver.path().address().hostPort(),
+            (l, reason, everConnected) -> self.tell(new LinkFailed(l, reason, everConnected)));
+      } catch (java.io.IOException e) {
+        getContext().getLog().warn("weight sync to {}: cannot listen for data connections ({}); chunks go over Artery",
+            receiver.path(), e.toString());
+        plane = null;
+        return null;
+      }
+    }
+    return link.endpoint();
+  }
+
+  private Behavior<Command> onDataUnavailable(DataUnavailable u) {
+    if (link != null && link.endpoint().tokenHigh() == u.tokenHigh() && link.endpoint().tokenLow() == u.tokenLow()) {
+      // a link that was connected once (a receiver reconnecting after a cut is refused its used token) gets a new one
+      onLinkFailed(link, "the receiver reports: " + u.reason(), u.admitted() || link.connected());
+    }
+    return this;
+  }
+
+  /**
+   * Chunks go over Artery from now on: what was queued on the link is resent, and a receiver that
+   * never got connected stays on Artery; one whose connection broke is offered a new one with the
+   * next version.
+   */
+  private Behavior<Command> onLinkFailed(WeightDataPlane.Link failed, String reason, boolean everConnected) {
+    if (failed != link) {
+      return this;
+    }
+    link.close();
+    link = null;
+    if (everConnected) {
+      getContext().getLog().warn("weight sync to {}: data connection lost ({}); chunks in flight are resent over "
+          + "Artery, the next version gets a new connection", receiver.path(), reason);
+    } else {
+      getContext().getLog().warn("weight sync to {}: no data connection ({}); its chunks go over Artery",
+          receiver.path(), reason);
+      plane = null;
+    }
+    if (stream >= 0 && !settled && plan != null) {
+      // what was queued within the credit is resent; the rest is sent as credit comes
+      int upTo = (int) Math.min(nextSeq, granted);
+      for (int seq = (int) accepted; seq < upTo; seq++) {
+        if (!resends.contains(seq)) {
+          resends.add(seq);
+        }
+      }
+      nextSeq = upTo;
+      pump();
+    }
+    return this;
   }
 
   private Behavior<Command> onResubscribed(Resubscribed r) {
@@ -185,6 +275,9 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       return this;
     }
     lastHeard = System.nanoTime();
+    if (link != null) {
+      link.discardQueued(); // frames of the stream this one replaces
+    }
     stream = r.stream();
     plan = p;
     nextSeq = 0;
@@ -253,7 +346,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       }
       offers++;
       offeredAt = now;
-      receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf()));
+      receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), dataEndpoint()));
     } else if (stream >= 0 && now - lastHeard >= timeout * (settings.maxRetries() + 2L)) {
       // the receiver re-asks on its own; this long a silence means it is gone or cut off
       getContext().getLog().warn("weight sync to {}: receiver silent for {} ms during version {}; dropping the session",
@@ -264,14 +357,20 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
     return this;
   }
 
-  /** Retransmits first (they take no new credit: the chunk they replace is still counted in flight), then new chunks while credit lasts. */
+  /**
+   * Retransmits first (they take no new credit: the chunk they replace is still counted in flight),
+   * then new chunks while credit lasts. On a data link the whole stream is queued at once: the
+   * link holds references, not bytes, and TCP's own flow control paces it against the receiver
+   * (whose reader stops taking frames when its buffers are all waiting for the receiver).
+   */
   private void pump() {
     while (!resends.isEmpty()) {
       int seq = resends.poll();
       send(seq);
       resent++;
     }
-    while (plan != null && nextSeq < plan.length && nextSeq < granted) {
+    long limit = link != null ? Long.MAX_VALUE : granted;
+    while (plan != null && nextSeq < plan.length && nextSeq < limit) {
       send(nextSeq++);
       maxInFlight = (int) Math.max(maxInFlight, nextSeq - accepted);
     }
@@ -279,9 +378,14 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
 
   private void send(int seq) {
     int index = plan[seq];
-    byte[] payload = current.chunk(index);
-    receiver.tell(new WeightReceiver.Chunk(stream, seq, index, payload));
-    bytes += payload.length;
+    if (link != null) {
+      link.send(current, stream, seq, index); // encoded on the link's thread
+      bytes += current.layout.chunkBytes(index);
+    } else {
+      byte[] payload = current.chunk(index);
+      receiver.tell(new WeightReceiver.Chunk(stream, seq, index, payload));
+      bytes += payload.length;
+    }
     chunks++;
   }
 

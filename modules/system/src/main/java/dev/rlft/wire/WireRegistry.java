@@ -51,7 +51,7 @@ public final class WireRegistry {
     kryo.register(WeightSnapshot.Kind.class, 390);
     // Kept on Kryo from main (not Protobuf control codecs): PPO (420-422: TrainPpo carries
     // trajectory batches, CriticState carries critic weights), the health monitor's local protocol
-    // (600-604) and chunked weight sync (640-655: manifest, byte chunks and their credit/flow control).
+    // (600-604) and chunked weight sync (640-657: manifest, byte chunks, their credit/flow control, the data connection).
     id = 420; // PPO
     kryo.register(Learner.TrainPpo.class, id++);
     kryo.register(Learner.GetCritic.class, id++);
@@ -79,6 +79,8 @@ public final class WireRegistry {
     kryo.register(ParameterServer.GetSubscribers.class, id++);
     kryo.register(ParameterServer.Subscribers.class, id++);
     kryo.register(ParameterServer.VersionSynced.class, id++);
+    kryo.register(dev.rlft.params.WeightDataPlane.DataEndpoint.class, id++); // 656: the data connection (tcp transport)
+    kryo.register(WeightSender.DataUnavailable.class, id++);
   }
 
   private static Class<?> actorRefClass() {
