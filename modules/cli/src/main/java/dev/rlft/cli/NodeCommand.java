@@ -5,6 +5,8 @@ import dev.rlft.cluster.ClusterGrpoRun;
 import dev.rlft.cluster.ClusterNode;
 import dev.rlft.cluster.ClusterSettings;
 import dev.rlft.cluster.Role;
+import dev.rlft.dashboard.DashboardSettings;
+import dev.rlft.dashboard.OpsNode;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +22,11 @@ import picocli.CommandLine.Option;
  * serve whatever run a learner node announces, until SIGTERM (they leave the cluster gracefully).
  * A learner node takes the run settings of {@code rlft train}, runs the same phases and writes the
  * same run folder, with its GRPO phase on the cluster; then it leaves.
+ *
+ * <p>Each node is one actor system, which also holds its operator surface: a learner node (or any
+ * node given {@code --dashboard}) hosts the health monitor that every node's actors report to, and
+ * the dashboard where enabled; {@code --management} serves Pekko Management on any node (Cluster
+ * Bootstrap starts the same server itself).
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
     description = {"Start a node of a Pekko Cluster deployment (see docs/operations.md).",
@@ -55,6 +62,7 @@ final class NodeCommand extends TrainCommand {
     }
     options.flag("cluster.host", host == null ? null : quote(host));
     options.flag("cluster.port", port);
+    operationsFlags();
     if (resume != null && options.configFile == null) {
       options.configFile = resume.resolve("config.conf"); // a resumed learner node runs with its run's settings
     }
@@ -64,9 +72,22 @@ final class NodeCommand extends TrainCommand {
       if (cluster.has(Role.ROLLOUT)) {
         Torch.configure(RunSettings.from(early).torchThreads());
       }
+      if (DashboardSettings.from(early).enabled()) {
+        DashboardSettings.from(early).checkBinding(); // before joining: a refused binding is a usage error
+      }
       start(cluster, early);
       System.out.printf("rlft node %s up with roles %s; SIGTERM (Ctrl-C) leaves the cluster%n",
           Cluster.get(system).selfMember().address(), cluster.roles());
+      try {
+        if (DashboardSettings.from(early).enabled()) {
+          Operations.within(system, early, System.out); // lives as long as the node
+        } else {
+          Operations.management(system, early, System.out);
+        }
+      } catch (RuntimeException e) {
+        leave();
+        throw e;
+      }
       return awaitTermination();
     }
     try {
@@ -76,6 +97,17 @@ final class NodeCommand extends TrainCommand {
     }
   }
 
+  /** The learner node's operator surface, in its own actor system: the cluster's health monitor, always. */
+  @Override
+  OpsNode operations(Config config) {
+    DashboardSettings dashboard = DashboardSettings.from(config);
+    if (dashboard.enabled()) {
+      dashboard.checkBinding(); // before joining: a refused binding is a usage error
+    }
+    start(ClusterSettings.from(config), config);
+    return Operations.within(system, config, System.out);
+  }
+
   @Override
   TrainPipeline pipeline(RunSettings settings, Config config) {
     start(ClusterSettings.from(config), config);
@@ -83,9 +115,11 @@ final class NodeCommand extends TrainCommand {
     return new TrainPipeline(settings, config, System.out, new ClusterGrpoRun(system));
   }
 
+  /** Starts this node's actor system, once. */
   private void start(ClusterSettings cluster, Config config) {
-    system = ActorSystem.create(ClusterNode.create(cluster, c -> RunSettings.from(c).reward(c)),
-        ClusterSettings.SYSTEM_NAME, cluster.toConfig(config));
+    if (system == null) {
+      system = ClusterNode.start(cluster, config, c -> RunSettings.from(c).reward(c));
+    }
   }
 
   /** Leaves the cluster gracefully (coordinated shutdown) and waits until this node is out. */

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code rlft status}: the health table of a running rlft node, read from its dashboard's
- * {@code /api/health}. Exit code 0 when no actor is down, 1 when one is, 3 when the node cannot be
+ * {@code /api/health}: on a cluster, the actors of every node that reports to that node's monitor,
+ * each with its node's address. Exit code 0 when no actor is down, 1 when one is, 3 when the node cannot be
  * asked (unreachable, refused, or the token is missing or wrong).
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
@@ -117,9 +118,9 @@ final class StatusCommand implements Callable<Integer> {
         h.path("run").asText().isEmpty() ? "-" : h.path("run").asText(), h.path("status").asText(),
         h.path("ready").asBoolean() ? "yes" : "no",
         h.path("reason").asText().isEmpty() ? "" : " (" + h.path("reason").asText() + ")");
-    String fmt = "%-18s %-12s %-6s %6s %8s %9s %8s %7s %9s %9s  %s%n";
+    String fmt = "%-18s %-12s %-6s %6s %8s %9s %8s %7s %9s %9s  %-21s  %s%n";
     out.printf(fmt, "ACTOR", "ROLE", "STATUS", "QUEUE", "BUSY", "IDLE", "RESTARTS", "WEIGHTS", "MESSAGES", "LAST SEEN",
-        "REASON");
+        "NODE", "REASON");
     if (h.path("actors").isEmpty()) {
       out.println("(no actor has reported yet)");
     }
@@ -132,7 +133,15 @@ final class StatusCommand implements Callable<Integer> {
           queue < 0 ? "-" : Integer.toString(queue), busy > 0 ? String.format("%.1fs", busy) : "-",
           idle < 0 ? "never" : String.format("%.1fs", idle), a.path("restarts").asInt(),
           version < 0 ? "-" : "v" + version, a.path("messages").asLong(),
-          String.format("%.1fs", a.path("last_seen_s").asDouble()), a.path("reason").asText());
+          String.format("%.1fs", a.path("last_seen_s").asDouble()), node(a.path("node").asText()),
+          a.path("reason").asText());
     }
+  }
+
+  /** A node's address without the scheme and system name: {@code pekko://rlft@10.0.0.3:7355} is {@code 10.0.0.3:7355}. */
+  static String node(String address) {
+    String s = address.startsWith("pekko://") ? address.substring("pekko://".length()) : address;
+    int at = s.indexOf('@');
+    return s.isEmpty() ? "-" : at >= 0 ? s.substring(at + 1) : s;
   }
 }

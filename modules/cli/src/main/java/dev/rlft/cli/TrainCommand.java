@@ -74,7 +74,8 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
   String dashboardToken;
 
   @Option(names = "--management", arity = "0..1", paramLabel = "PORT", fallbackValue = "-1",
-      description = "serve Pekko Management /alive and /ready on PORT (default rlft.management.port)")
+      description = "serve Pekko Management /alive and /ready (on a cluster node also /cluster/members) on PORT "
+          + "(default rlft.management.port; 0 = any free port)")
   Integer management;
 
   @Override
@@ -98,12 +99,7 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
     options.flag("model.device", device == null ? null : quote(device));
     options.flag("rl.algorithm", phase == Phase.ppo ? quote("ppo") : null);
     boolean phaseGiven = phase != null;
-    options.flag("dashboard.enabled", dashboard != null ? Boolean.TRUE : null);
-    options.flag("dashboard.port", dashboard != null && dashboard >= 0 ? dashboard : null);
-    options.flag("dashboard.host", dashboardHost == null ? null : quote(dashboardHost));
-    options.flag("dashboard.token", dashboardToken == null ? null : quote(dashboardToken));
-    options.flag("management.enabled", management != null ? Boolean.TRUE : null);
-    options.flag("management.port", management != null && management >= 0 ? management : null);
+    operationsFlags();
     if (phase == null) {
       phase = init != null ? Phase.grpo : Phase.all; // with --init, the RL phase alone, of rl.algorithm
     }
@@ -130,7 +126,7 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
     }
     Torch.configure(settings.torchThreads());
     boolean rlOnly = phase == Phase.grpo || phase == Phase.ppo;
-    try (dev.rlft.dashboard.OpsNode ops = Operations.start(config, System.out)) {
+    try (dev.rlft.dashboard.OpsNode ops = operations(config)) {
       TrainPipeline pipeline = pipeline(settings, config).observe(ops);
       if (resume != null) {
         pipeline.resume(resume);
@@ -139,6 +135,21 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
       }
     }
     return 0;
+  }
+
+  /** The flags of the operator surface: --dashboard, --dashboard-host, --dashboard-token, --management. */
+  void operationsFlags() {
+    options.flag("dashboard.enabled", dashboard != null ? Boolean.TRUE : null);
+    options.flag("dashboard.port", dashboard != null && dashboard >= 0 ? dashboard : null);
+    options.flag("dashboard.host", dashboardHost == null ? null : quote(dashboardHost));
+    options.flag("dashboard.token", dashboardToken == null ? null : quote(dashboardToken));
+    options.flag("management.enabled", management != null ? Boolean.TRUE : null);
+    options.flag("management.port", management != null && management >= 0 ? management : null);
+  }
+
+  /** The run's operator surface (null when none is asked for); an actor system of its own in one JVM. */
+  dev.rlft.dashboard.OpsNode operations(Config config) {
+    return Operations.start(config, System.out);
   }
 
   /** The pipeline the command runs; GRPO in this JVM. */

@@ -8,7 +8,11 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import dev.rlft.cluster.ClusterNode;
+import dev.rlft.cluster.ClusterSettings;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,18 +65,25 @@ class KubernetesConfigTest {
   }
 
   /**
-   * A node started with the deployment's configuration brings up Pekko Management with the probes and
-   * the bootstrap's contact-point route, and stays up while the Kubernetes API cannot be reached
-   * (bootstrap retries). The service-account CA file it reads at start is stood in for by a JDK CA.
+   * A node started as {@code rlft node --roles reward --config rlft.conf} starts it (through {@link
+   * ClusterNode#start} and {@link Operations#management}) brings up one Pekko Management server,
+   * started by Cluster Bootstrap and the same one {@code rlft.management} asks for, with the probes,
+   * the bootstrap's contact-point route and the membership route; it stays up, and unready (not a
+   * member), while the Kubernetes API cannot be reached (bootstrap retries). The service-account CA
+   * file it reads at start is stood in for by a JDK CA.
    */
   @Test
-  void nodeConfig_apiServerUnreachable_servesProbesAndBootstrapRoute() throws Exception {
+  void nodeConfig_apiServerUnreachable_servesProbesBootstrapAndMembershipRoutes() throws Exception {
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
       port = free.getLocalPort();
     }
+    ConfigOptions options = new ConfigOptions();
+    options.defaults = ClusterSettings.defaults(); // as rlft node has it
+    options.configFile = K8S.resolve("config/rlft.conf");
     Config c = ConfigFactory.parseString("""
-            pekko.management.http.hostname = "127.0.0.1"
+            rlft.cluster.roles = [reward]
+            rlft.management.host = "127.0.0.1"
             pekko.management.http.bind-hostname = "127.0.0.1"
             pekko.remote.artery.canonical.hostname = "127.0.0.1"
             pekko.remote.artery.canonical.port = 0
@@ -81,17 +91,25 @@ class KubernetesConfigTest {
             pekko.loglevel = ERROR
             pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
             """)
-        .withValue("pekko.management.http.port", ConfigValueFactory.fromAnyRef(port))
+        .withValue("rlft.management.port", ConfigValueFactory.fromAnyRef(port))
         .withValue("pekko.discovery.kubernetes-api.api-ca-path", ConfigValueFactory.fromAnyRef(anyCaPem().toString()))
         .withValue("pekko.discovery.kubernetes-api.api-token-path",
             ConfigValueFactory.fromAnyRef(Files.writeString(tmp.resolve("token"), "test-token").toString()))
-        .withFallback(resolve(K8S.resolve("config/rlft.conf")));
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "rlft", c);
+        .withFallback(options.resolve())
+        .resolve();
+    ActorSystem<ClusterNode.Command> system = ClusterNode.start(ClusterSettings.from(c), c,
+        cc -> RunSettings.from(cc).reward(cc));
     try {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       assertEquals(200, get(http, port, "/alive"));
+      ByteArrayOutputStream printed = new ByteArrayOutputStream();
+      Operations.management(system, c, new PrintStream(printed, true, StandardCharsets.UTF_8));
+      assertEquals("Pekko Management: http://127.0.0.1:" + port + "/ (alive, ready, cluster/members)",
+          printed.toString(StandardCharsets.UTF_8).strip(), "the server bootstrap started, not a second one");
       // Answered by the bootstrap's routes (200 with this node's view of seed nodes, none yet).
       assertEquals(200, get(http, port, "/bootstrap/seed-nodes"));
+      assertEquals(200, get(http, port, "/cluster/members"));
+      assertEquals(500, get(http, port, "/ready"), "not a cluster member yet");
       Thread.sleep(3000);
       assertEquals(200, get(http, port, "/alive"), "the node stopped while the API server was unreachable");
     } finally {

@@ -93,6 +93,9 @@ class OperationsCommandsTest {
       node.runStarted("runs/demo");
       node.monitor().tell(new HealthMonitor.Heartbeat("pekko://rlft", "rollout-0", "rollout",
           node.monitor().unsafeUpcast(), "running", 2, 1.5, 0, 1, 12, 40, 1, new LinkedHashMap<>()));
+      // a cluster node's actor: the table names its node
+      node.monitor().tell(new HealthMonitor.Heartbeat("pekko://rlft@10.0.0.3:7355", "reward-host/reward-x/$a",
+          "reward", node.monitor().unsafeUpcast(), "running", 0, 0, 0.5, 0, -1, 3, 0, new LinkedHashMap<>()));
 
       CliRun refused = CliRun.of("status", "--node", addr);
       assertEquals(StatusCommand.UNREACHABLE, refused.exitCode(), refused::toString);
@@ -101,9 +104,14 @@ class OperationsCommandsTest {
       CliRun ok = CliRun.of("status", "--node", addr, "--token", "t0ken");
       assertEquals(0, ok.exitCode(), ok::toString);
       assertTrue(ok.outLines().get(0).contains("run runs/demo | health ok | ready yes"), ok::toString);
+      assertTrue(ok.outLines().get(1).matches("ACTOR\\s+ROLE\\s+STATUS.*LAST SEEN\\s+NODE\\s+REASON"), ok::toString);
       String row = ok.outLines().stream().filter(l -> l.startsWith("rollout-0")).findFirst().orElseThrow();
-      assertTrue(row.matches("rollout-0\\s+rollout\\s+ok\\s+2\\s+1\\.5s\\s+0\\.0s\\s+1\\s+v12\\s+40\\s+.*busy for 1\\.5 s"),
+      assertTrue(row.matches(
+          "rollout-0\\s+rollout\\s+ok\\s+2\\s+1\\.5s\\s+0\\.0s\\s+1\\s+v12\\s+40\\s+\\d+\\.\\ds\\s+rlft\\s+busy for 1\\.5 s"),
           row);
+      String remote = ok.outLines().stream().filter(l -> l.startsWith("reward-host/")).findFirst().orElseThrow();
+      assertTrue(remote.matches("reward-host/reward-x/\\$a\\s+reward\\s+ok\\s+.*\\s+10\\.0\\.0\\.3:7355\\s+idle"),
+          remote);
 
       CliRun json = CliRun.of("status", "--node", "http://" + addr + "/", "--token", "t0ken", "--json");
       assertEquals(0, json.exitCode(), json::toString);

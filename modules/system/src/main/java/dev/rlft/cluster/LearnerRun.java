@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigRenderOptions;
 import dev.rlft.coordinator.Coordinator;
 import dev.rlft.coordinator.StepReport;
+import dev.rlft.health.Health;
 import dev.rlft.learner.Learner;
 import dev.rlft.params.ParameterServer;
 import dev.rlft.params.WeightSnapshot;
@@ -34,11 +35,15 @@ import org.apache.pekko.cluster.typed.Cluster;
  * coordinator), announces the run to every rollout, reward and params host the receptionist
  * lists (now and whenever one joins), passes the reachable rollout workers to the coordinator as
  * they come and go, reaches the reward pools through a group router, and starts the coordinator
- * once at least one rollout and one reward worker are up.
+ * once at least one rollout and one reward worker are up. It reports its health as {@value
+ * #HEALTH_ROLE}; the singletons and the step-reward worker report as their own roles.
  */
 final class LearnerRun {
 
   private LearnerRun() {}
+
+  /** The run's role in the health table. */
+  static final String HEALTH_ROLE = "learner-run";
 
   private sealed interface Msg extends NoSerializationVerificationNeeded {}
 
@@ -59,7 +64,7 @@ final class LearnerRun {
 
   static Behavior<Msg> create(LocalGrpoRun.Plan plan, Config config, Consumer<StepReport> onStep,
       ClusterSettings settings, ActorRef<ClusterNode.Outcome> replyTo) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+    return Health.monitored(HEALTH_ROLE, Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       String other = otherLearner(ctx);
       if (other != null) {
         replyTo.tell(new ClusterNode.Outcome(null, "another learner node (" + other + ") is in the cluster; a "
@@ -67,7 +72,7 @@ final class LearnerRun {
         return Behaviors.stopped();
       }
       return new LearnerRun.Running(ctx, timers, plan, config, onStep, settings, replyTo).behavior();
-    }));
+    })));
   }
 
   /** A member with the learner role other than this node, or null. */

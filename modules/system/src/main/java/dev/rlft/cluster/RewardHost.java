@@ -2,6 +2,7 @@ package dev.rlft.cluster;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.rlft.health.Health;
 import dev.rlft.reward.RewardFunction;
 import dev.rlft.reward.RewardWorker;
 import java.util.function.Function;
@@ -16,11 +17,15 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * The reward role of a node: registers itself with the receptionist, and for each run a learner
  * node announces builds the run's reward from its settings and starts a supervised pool of
  * {@code workers} reward workers, registered under the run's key. A worker that throws is
- * restarted by the pool's supervisor; the coordinator retries its batch.
+ * restarted by the pool's supervisor; the coordinator retries its batch. The host reports its health
+ * as {@value #HEALTH_ROLE}, each worker as {@code reward}.
  */
 public final class RewardHost {
 
   private RewardHost() {}
+
+  /** The host's role in the health table; readiness of a reward node requires it running. */
+  public static final String HEALTH_ROLE = "reward-host";
 
   /**
    * @param rewards builds the reward function from a run's settings (a config whose root holds {@code rlft})
@@ -29,10 +34,10 @@ public final class RewardHost {
     if (workers < 1) {
       throw new IllegalArgumentException("reward-workers-per-node must be >= 1, got " + workers);
     }
-    return Behaviors.setup(ctx -> {
+    return Health.monitored(HEALTH_ROLE, Behaviors.setup(ctx -> {
       ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.REWARD_HOST, ctx.getSelf()));
       return serving(ctx, workers, rewards, null, null, null);
-    });
+    }));
   }
 
   private static Behavior<RunSpec> serving(ActorContext<RunSpec> ctx, int count,
@@ -52,6 +57,7 @@ public final class RewardHost {
             return Behaviors.same();
           }
           if (pool != null) {
+            Health.get(ctx.getSystem()).retire(pool); // the previous run's workers end as retired
             ctx.stop(pool);
           }
           close(ctx, fn);

@@ -29,7 +29,10 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
  * <p>{@link #start} gives them an actor system of their own, which outlives the training phases
  * (each GRPO phase runs its own actor system and {@link #attach}es it, so its actors report here).
  * {@link #within} hosts them in an existing system, such as a cluster node's; the monitor is also
- * registered with the receptionist under {@link HealthMonitor#KEY} for other nodes to find.
+ * registered with the receptionist under {@link HealthMonitor#KEY}, where every node's {@link
+ * dev.rlft.health.MonitorDiscovery} finds it and makes that node's actors report to it. A cluster
+ * node that collects no health (a rollout, reward or params node without a dashboard) serves
+ * Management alone: {@link #startManagement}.
  */
 public final class OpsNode implements AutoCloseable {
 
@@ -68,10 +71,13 @@ public final class OpsNode implements AutoCloseable {
     if (ds.enabled()) {
       ds.checkBinding();
     }
+    // a local actor system: no cluster membership route or readiness check (they need a cluster)
     Config own = ConfigFactory.parseMap(Map.of(
             "pekko.actor.provider", "local",
             "pekko.management.http.hostname", ms.host(),
-            "pekko.management.http.port", ms.port()))
+            "pekko.management.http.port", ms.port(),
+            "pekko.management.http.routes.cluster-management", "",
+            "pekko.management.health-checks.readiness-checks.cluster-membership", ""))
         .withFallback(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "rlft-ops", own);
     OpsNode node = new OpsNode(system, true, config);
@@ -104,11 +110,25 @@ public final class OpsNode implements AutoCloseable {
       dashboardUrl = "http://" + host + ":" + dashboard.localAddress().getPort() + "/";
     }
     if (ms.enabled()) {
-      PekkoManagement management = PekkoManagement.get(Adapter.toClassic(system));
-      String uri = await(management.start(), "Pekko Management on " + ms.host() + ":" + ms.port()).toString();
-      managementUrl = uri.endsWith("/") ? uri : uri + "/";
+      managementUrl = startManagement(system);
       managementStarted = true;
     }
+  }
+
+  /**
+   * Starts Pekko Management in {@code system}, as its {@code pekko.management.http} settings say
+   * ({@link ManagementSettings#pekkoConfig()} puts {@code rlft.management}'s there), and returns its
+   * base address. A system serves at most one: where Cluster Bootstrap has started it already with
+   * the same settings, this returns that server's address.
+   *
+   * @throws IllegalArgumentException when it cannot bind
+   */
+  public static String startManagement(ActorSystem<?> system) {
+    Config c = system.settings().config();
+    String where = c.getString("pekko.management.http.hostname") + ":" + c.getInt("pekko.management.http.port");
+    String uri = await(PekkoManagement.get(Adapter.toClassic(system)).start(), "Pekko Management on " + where)
+        .toString();
+    return uri.endsWith("/") ? uri : uri + "/";
   }
 
   private static <T> T await(java.util.concurrent.CompletionStage<T> stage, String what) {
@@ -152,9 +172,14 @@ public final class OpsNode implements AutoCloseable {
     monitor.tell(new HealthMonitor.RunStarted(run));
   }
 
-  /** Makes the actors of {@code runSystem} (e.g. a GRPO phase's) report their health here. */
+  /**
+   * Makes the actors of {@code runSystem} (e.g. a GRPO phase's) report their health here; nothing to
+   * do when it is this node's own system, whose actors already report to the monitor it hosts.
+   */
   public void attach(ActorSystem<?> runSystem) {
-    Health.get(runSystem).reportTo(monitor);
+    if (runSystem != system) {
+      Health.get(runSystem).reportTo(monitor);
+    }
   }
 
   /** Asks the monitor for the current health table. */

@@ -7,14 +7,21 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.ClusterActorRefProvider;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * Collects the heartbeats of every monitored actor, from any node, and judges each actor's health.
@@ -22,10 +29,16 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * <p>An actor is <b>ok</b> while its heartbeats arrive; <b>late</b> (amber) when the last one is
  * older than 2.5 intervals; <b>down</b> (red) when none came for {@code rlft.health.timeout}, when it
  * has been busy with one message for {@code rlft.health.stuck-after}, or when it stopped by failure
- * or was stopped from outside. An actor that finished its work, or whose node shut down in order,
- * is <b>ended</b> (grey), which is not a fault. The node is <b>ready</b> once the run has started
- * ({@link RunStarted}) while no actor of an essential role ({@code rlft.health.essential-roles}) is
- * down. Transitions to and from down are logged.
+ * or was stopped from outside. An actor that finished its work, was retired by its parent, or whose
+ * node shut down in order, is <b>ended</b> (grey), which is not a fault. The node is <b>ready</b>
+ * once the run has started ({@link RunStarted}) while no actor of an essential role ({@code
+ * rlft.health.essential-roles}) is down. Transitions to and from down are logged.
+ *
+ * <p>On a cluster the monitor also follows membership: every actor of a node that is unreachable,
+ * downed, or no longer a member (it left, or was removed) is <b>down</b> at once, whatever its last
+ * heartbeat said (a node that leaves in order sends "shutdown" last, which alone would read as
+ * ended); only actors that had finished their work or were retired stay ended. Heartbeats that
+ * still arrive from a removed node are ignored until a node joins at that address again.
  */
 public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command> {
 
@@ -91,16 +104,33 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
   public static final String DOWN = "down";
   public static final String ENDED = "ended";
 
-  private static final List<String> ROLE_ORDER =
-      List.of("coordinator", "learner", "params", "rollout", "reward", "step-reward");
+  private static final List<String> ROLE_ORDER = List.of("coordinator", "learner", "params", "rollout", "reward",
+      "step-reward", "learner-run", "params-host", "rollout-host", "reward-host");
 
   private record Tick() implements Command, NoSerializationVerificationNeeded {}
 
+  /** A change of cluster membership or reachability, from this node's cluster (local only). */
+  private record Membership(ClusterEvent.ClusterDomainEvent event) implements Command, NoSerializationVerificationNeeded {}
+
   private record Seen(Heartbeat last, long atNanos) {}
+
+  /** How a node is out of the cluster: unreachable (may come back), downed, or removed. */
+  private enum Away { UNREACHABLE, DOWNED, REMOVED }
+
+  /** Why a node's actors are down whatever they report. */
+  private record Gone(Away how, String reason) {
+
+    /** The node is no longer a member: heartbeats from its address are stragglers. */
+    boolean removed() {
+      return how == Away.REMOVED;
+    }
+  }
 
   private final HealthSettings settings;
   private final Map<String, Seen> seen = new LinkedHashMap<>();
   private final Map<String, String> lastStatus = new LinkedHashMap<>();
+  /** Nodes (by address) that are unreachable, downed or removed. */
+  private final Map<String, Gone> gone = new LinkedHashMap<>();
   private String run = "";
   private boolean started;
 
@@ -109,10 +139,20 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
     this.settings = settings;
   }
 
-  /** A monitor judging by {@code settings}; it re-checks every interval to log changes. */
+  /**
+   * A monitor judging by {@code settings}; it re-checks every interval to log changes. In a cluster
+   * actor system it also follows membership and reachability.
+   */
   public static Behavior<Command> create(HealthSettings settings) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(new Tick(), settings.interval());
+      if (((ExtendedActorSystem) Adapter.toClassic(ctx.getSystem())).provider() instanceof ClusterActorRefProvider) {
+        ActorRef<ClusterEvent.ClusterDomainEvent> events =
+            ctx.messageAdapter(ClusterEvent.ClusterDomainEvent.class, Membership::new);
+        Cluster cluster = Cluster.get(ctx.getSystem());
+        cluster.subscriptions().tell(Subscribe.create(events.narrow(), ClusterEvent.MemberEvent.class));
+        cluster.subscriptions().tell(Subscribe.create(events.narrow(), ClusterEvent.ReachabilityEvent.class));
+      }
       return new HealthMonitor(ctx, settings);
     }));
   }
@@ -134,10 +174,49 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
           logChanges(report(System.nanoTime()));
           return this;
         })
+        .onMessage(Membership.class, m -> onMembership(m.event()))
         .build();
   }
 
+  private Behavior<Command> onMembership(ClusterEvent.ClusterDomainEvent event) {
+    if (event instanceof ClusterEvent.UnreachableMember u) {
+      nodeGone(u.member().address().toString(), new Gone(Away.UNREACHABLE, "its node is unreachable"));
+    } else if (event instanceof ClusterEvent.ReachableMember r) {
+      String node = r.member().address().toString();
+      Gone g = gone.get(node);
+      if (g != null && g.how() == Away.UNREACHABLE) {
+        gone.remove(node);
+        getContext().getLog().info("node {} is reachable again", node);
+      }
+    } else if (event instanceof ClusterEvent.MemberDowned d) {
+      nodeGone(d.member().address().toString(), new Gone(Away.DOWNED, "its node was downed"));
+    } else if (event instanceof ClusterEvent.MemberRemoved r) {
+      nodeGone(r.member().address().toString(), new Gone(Away.REMOVED, r.previousStatus() == MemberStatus.down()
+          ? "its node was downed and removed from the cluster" : "its node left the cluster"));
+    } else if (event instanceof ClusterEvent.MemberJoined || event instanceof ClusterEvent.MemberUp
+        || event instanceof ClusterEvent.MemberWeaklyUp) {
+      // a node at an address that was removed has come back: a new incarnation, which reports afresh
+      String node = ((ClusterEvent.MemberEvent) event).member().address().toString();
+      Gone g = gone.get(node);
+      if (g != null && g.removed()) {
+        gone.remove(node);
+      }
+    }
+    return this;
+  }
+
+  private void nodeGone(String node, Gone why) {
+    Gone before = gone.put(node, why);
+    if (before == null || !before.reason().equals(why.reason())) {
+      getContext().getLog().warn("node {}: {}; its actors are down", node, why.reason());
+    }
+  }
+
   private Behavior<Command> onHeartbeat(Heartbeat h) {
+    Gone g = gone.get(h.node());
+    if (g != null && g.removed()) {
+      return this; // a straggler from a node that is no longer a member
+    }
     String key = h.node() + "|" + h.actor();
     Seen before = seen.get(key);
     if (before != null && !before.last().state().equals("running") && h.state().equals("running")
@@ -192,6 +271,10 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
         status = ENDED;
         reason = "its node shut down";
       }
+      case "retired" -> {
+        status = ENDED;
+        reason = "retired by its parent";
+      }
       case "failed" -> {
         status = DOWN;
         reason = "failed and was not restarted";
@@ -216,6 +299,12 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
           reason = h.busySeconds() > 0 ? String.format("busy for %.1f s", h.busySeconds()) : "idle";
         }
       }
+    }
+    Gone g = gone.get(h.node());
+    boolean done = h.state().equals("finished") || h.state().equals("retired");
+    if (g != null && !status.equals(DOWN) && !done) {
+      status = DOWN;
+      reason = g.reason();
     }
     return new ActorHealth(h.node(), h.actor(), h.role(), status, reason, h.state(), age, h.queue(),
         h.busySeconds(), h.idleSeconds(), h.restarts(), h.weightVersion(), h.processed(), h.failures(), h.gauges(),

@@ -14,8 +14,11 @@ import org.apache.pekko.actor.typed.ActorRef;
  */
 final class HealthProbe {
 
-  /** Why an actor stopped; null while it runs. */
-  enum Ending { FINISHED, FAILED, STOPPED, SHUTDOWN }
+  /**
+   * Why an actor stopped; null while it runs. RETIRED: its parent stopped it as planned (a host
+   * replacing one run's workers with the next run's), which is not a fault.
+   */
+  enum Ending { FINISHED, FAILED, RETIRED, STOPPED, SHUTDOWN }
 
   final String role;
   final String actor;
@@ -31,6 +34,7 @@ final class HealthProbe {
   private volatile long version = -1;
   private volatile boolean failing;
   private volatile boolean finishing;
+  private volatile boolean retired;
   private volatile Ending ending;
 
   HealthProbe(String role, String actor, ActorRef<Void> ref, IntSupplier mailbox) {
@@ -61,9 +65,17 @@ final class HealthProbe {
     failing = false;
   }
 
-  /** The actor stopped: by its own choice, after an unhandled failure, by the system's shutdown, or killed. */
+  /** Its parent is about to stop it as planned: the stop is not a fault. */
+  void retire() {
+    retired = true;
+  }
+
+  /**
+   * The actor stopped: by its own choice, after an unhandled failure, retired by its parent, by the
+   * system's shutdown, or killed.
+   */
   void stopped(boolean systemShuttingDown) {
-    ending = finishing ? Ending.FINISHED : failing ? Ending.FAILED
+    ending = finishing ? Ending.FINISHED : failing ? Ending.FAILED : retired ? Ending.RETIRED
         : systemShuttingDown ? Ending.SHUTDOWN : Ending.STOPPED;
   }
 

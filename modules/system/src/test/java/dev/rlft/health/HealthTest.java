@@ -63,6 +63,8 @@ class HealthTest {
 
   private record Sleep(long millis) implements Cmd {}
 
+  private record Replace() implements Cmd {}
+
   private static Behavior<Cmd> worker(String role) {
     return Health.monitored(role, Behaviors.setup(ctx -> Behaviors.receive(Cmd.class)
         .onMessage(Work.class, w -> {
@@ -265,6 +267,64 @@ class HealthTest {
     HealthMonitor.ActorHealth a = row(report(m), "w").orElseThrow();
     assertEquals(HealthMonitor.ENDED, a.status());
     assertEquals("its node shut down", a.reason());
+  }
+
+  @Test
+  void retire_childrenStoppedByTheirParentAsPlanned_endRetired_notDown() {
+    String name = name();
+    // a host that runs a group of two workers and replaces them, as a rollout or reward host does
+    ActorRef<Cmd> host = testKit.spawn(Behaviors.<Cmd>setup(ctx -> {
+      ActorRef<Void> group = ctx.spawn(Behaviors.<Void>setup(g -> {
+        g.spawn(worker("reward"), "w1");
+        g.spawn(worker("reward"), "w2");
+        return Behaviors.empty();
+      }), "group");
+      return Behaviors.receive(Cmd.class).onMessage(Replace.class, r -> {
+        Health.get(ctx.getSystem()).retire(group);
+        ctx.stop(group);
+        return Behaviors.same();
+      }).build();
+    }), name);
+    awaitRow(monitor, name + "/group/w2", r -> r.status().equals(HealthMonitor.OK));
+
+    host.tell(new Replace());
+    for (String w : List.of("w1", "w2")) {
+      HealthMonitor.ActorHealth a = awaitRow(monitor, name + "/group/" + w, r -> !r.state().equals("running"));
+      assertEquals(HealthMonitor.ENDED, a.status(), a::toString);
+      assertEquals("retired", a.state());
+      assertEquals("retired by its parent", a.reason());
+    }
+  }
+
+  @Test
+  void readiness_expectedRoleMustRunHere() throws Exception {
+    ActorTestKit kit = ActorTestKit.create("expect", testKit.system().settings().config());
+    try {
+      Health.get(kit.system()).expect("reward-host");
+      ReadinessCheck check = new ReadinessCheck(Adapter.toClassic(kit.system()));
+      assertFalse(check.get().toCompletableFuture().get(), "no reward host runs");
+
+      ActorRef<Cmd> other = kit.spawn(worker("rollout"), "other");
+      kit.createTestProbe().awaitAssert(() -> {
+        assertEquals(1, Health.get(kit.system()).localHeartbeats().size());
+        return null;
+      });
+      assertFalse(check.get().toCompletableFuture().get(), "another role does not stand in for it");
+
+      ActorRef<Cmd> host = kit.spawn(worker("reward-host"), "host");
+      kit.createTestProbe().awaitAssert(() -> {
+        assertTrue(check.get().toCompletableFuture().get(), "the reward host runs");
+        return null;
+      });
+      kit.stop(host);
+      kit.createTestProbe().awaitAssert(() -> {
+        assertFalse(check.get().toCompletableFuture().get(), "the reward host stopped");
+        return null;
+      });
+      kit.stop(other);
+    } finally {
+      kit.shutdownTestKit();
+    }
   }
 
   @Test
