@@ -157,6 +157,13 @@ class KubernetesConfigTest {
         .replace("%s", c.getString(DISCOVERY + "service-name"));
     String[] label = selector.split("=", 2);
 
+    // the parameter server (learner pod) takes weight data connections on a fixed port the policy lets in
+    int data = c.getInt("rlft.weight-sync.data.port");
+    assertTrue(Files.readString(K8S.resolve("learner.yaml")).contains("- name: weight-data\n              containerPort: "
+        + data), "learner.yaml: weight-data port " + data);
+    assertTrue(Files.readString(K8S.resolve("network-policy.yaml")).contains("port: " + data),
+        "network-policy.yaml lets no rlft pod reach the weight data port " + data);
+
     int pods = 0;
     for (String file : List.of("learner.yaml", "rollout.yaml", "reward.yaml")) {
       String yaml = Files.readString(K8S.resolve(file));

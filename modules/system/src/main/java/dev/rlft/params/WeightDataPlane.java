@@ -166,7 +166,7 @@ public final class WeightDataPlane implements Extension {
     return disabledReason;
   }
 
-  /** Chunk payload bytes written to data connections by this node since it started. */
+  /** Chunk payload bytes this node has put on data connections since it started (counted as each write begins). */
   public long bytesSent() {
     return bytesSent.get();
   }
@@ -407,8 +407,8 @@ public final class WeightDataPlane implements Extension {
           frame.clear();
           frame.putLong(f.stream()).putInt(f.seq()).putInt(f.index()).putInt(bytes);
           f.version().encodeChunk(f.index(), frame);
+          bytesSent.addAndGet(bytes); // before the write, so the count never lags what a receiver has
           w.writeFully(frame.flip());
-          bytesSent.addAndGet(bytes);
         }
       } catch (InterruptedException e) {
         // closed

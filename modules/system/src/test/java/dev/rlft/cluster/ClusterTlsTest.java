@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -36,7 +37,13 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.Address;
+import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightDataPlane;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSnapshot;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.Member;
@@ -157,15 +164,71 @@ class ClusterTlsTest {
   @Test
   void tlsHandshake_clientWithoutCertificate_isRefused() throws Exception {
     try (SSLSocket socket = connectToSeed(null)) {
-      assertThrows(SSLException.class, () -> socket.getInputStream().read());
+      assertRefused(socket, "");
     }
   }
 
   @Test
   void tlsHandshake_clientWithCertificateFromAnotherCa_isRefused() throws Exception {
     try (SSLSocket socket = connectToSeed(rogueCa.resolve("intruder.p12"))) {
-      assertThrows(SSLException.class, () -> socket.getInputStream().read());
+      assertRefused(socket, "");
     }
+  }
+
+  /**
+   * Weight chunks leave Artery for a data connection of their own: under TLS it is TLS too, with
+   * the same stores and mutual authentication, so it admits no client the cluster would not.
+   */
+  @Test
+  void weightSync_overTls_chunksTakeAMutuallyAuthenticatedTlsDataConnection() throws Exception {
+    ActorSystem<Void> member = track(start(clusterCa.resolve("member.p12"), clusterCa.resolve("truststore.p12"),
+        clusterPassword));
+    Cluster.get(member).manager().tell(Join.create(address(seed)));
+    await("the member to be Up in the seed's view", () -> upMembers(seed).contains(address(member)));
+    org.apache.pekko.actor.typed.ActorRef<ParameterServer.Command> server =
+        seed.systemActorOf(ParameterServer.create(), "params-tls", Props.empty());
+    org.apache.pekko.actor.typed.ActorRef<ParameterServer.Command> remote = ActorRefResolver.get(member)
+        .resolveActorRef(ActorRefResolver.get(seed).toSerializationFormat(server));
+    CompletableFuture<WeightReceiver.Ready> ready = new CompletableFuture<>();
+    org.apache.pekko.actor.typed.ActorRef<WeightReceiver.Ready> owner = member.systemActorOf(
+        Behaviors.<WeightReceiver.Ready>receiveMessage(r -> {
+          ready.complete(r);
+          return Behaviors.same();
+        }), "owner-tls", Props.empty());
+    member.systemActorOf(WeightReceiver.create(remote, owner), "weights-tls", Props.empty());
+    float[] values = new float[300_000];
+    java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+
+    server.tell(new ParameterServer.Publish(WeightSnapshot.of(0, Map.of("w", values)), null));
+
+    WeightReceiver.Ready got = ready.get(JOIN_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    org.junit.jupiter.api.Assertions.assertArrayEquals(values, got.changed().get("w"));
+    WeightDataPlane plane = WeightDataPlane.get(seed);
+    assertEquals(1, plane.connectionsAdmitted());
+    assertEquals(4L * values.length, plane.bytesSent(), "the chunks did not take the data connection");
+    int port = plane.boundPort();
+    for (Path intruder : java.util.Arrays.asList(null, rogueCa.resolve("intruder.p12"))) {
+      try (SSLSocket socket = connectToSeed(port, intruder)) {
+        assertRefused(socket, "client certificate " + intruder);
+      }
+    }
+    try (java.net.Socket plain = new java.net.Socket(address(seed).getHost().get(), port)) {
+      plain.setSoTimeout(15_000);
+      plain.getOutputStream().write(new byte[24]);
+      byte[] answer;
+      try {
+        answer = plain.getInputStream().readAllBytes();
+      } catch (java.net.SocketException reset) {
+        answer = new byte[0]; // refused just as well
+      }
+      // nothing but a TLS alert record (type 21), then the end of the connection
+      assertTrue(answer.length == 0 || (answer[0] == 21 && answer.length <= 7),
+          "a plain-TCP client got " + answer.length + " bytes from the TLS data port");
+    }
+    assertEquals(1, plane.connectionsAdmitted());
   }
 
   @Test
@@ -206,8 +269,22 @@ class ClusterTlsTest {
         "the intruder sees a cluster: " + allMembers(intruder));
   }
 
+  /**
+   * The server ends the handshake: the client reads a fatal alert, or (when the server closed
+   * before the client got to read it) a reset connection. A client the server accepts would block.
+   */
+  private static void assertRefused(SSLSocket socket, String what) {
+    IOException e = assertThrows(IOException.class, () -> socket.getInputStream().read(), what);
+    assertTrue(e instanceof SSLException || e instanceof java.net.SocketException, what + ": " + e);
+  }
+
   /** A bare TLS 1.3 client to the seed's Artery port that trusts the cluster CA; keyStore may be null. */
   private static SSLSocket connectToSeed(Path keyStore) throws Exception {
+    return connectToSeed(address(seed).getPort().get(), keyStore);
+  }
+
+  /** A bare TLS 1.3 client to a port of the seed's host that trusts the cluster CA; keyStore may be null. */
+  private static SSLSocket connectToSeed(int port, Path keyStore) throws Exception {
     KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
     keys.init(keyStore == null ? null : load(keyStore), clusterPassword.toCharArray());
     TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
@@ -215,7 +292,7 @@ class ClusterTlsTest {
     SSLContext context = SSLContext.getInstance("TLSv1.3");
     context.init(keyStore == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
     Address at = address(seed);
-    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(at.getHost().get(), at.getPort().get());
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(at.getHost().get(), port);
     socket.setSoTimeout(15_000);
     return socket;
   }

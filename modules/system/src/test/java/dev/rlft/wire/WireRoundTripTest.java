@@ -130,6 +130,8 @@ class WireRoundTripTest {
     withNull.add(null);
     withNull.add("x");
     SamplingParams sampling = new SamplingParams(0.7f, 0.9f, 5, 24, -42L);
+    dev.rlft.params.WeightDataPlane.DataEndpoint endpoint =
+        new dev.rlft.params.WeightDataPlane.DataEndpoint("10.0.0.7", 7356, 0x1234_5678_9abc_def0L, -42L);
     WeightManifest.TensorEntry[] entries = {
         new WeightManifest.TensorEntry("model.norm.weight", WeightManifest.F32, new long[] {3}, 12, -5L),
         new WeightManifest.TensorEntry("empty", WeightManifest.F32, new long[] {0, 4}, 0, 0L),
@@ -247,12 +249,16 @@ class WireRoundTripTest {
         Arguments.of("WeightManifest.TensorEntry", manifest.tensors()[0]),
         Arguments.of("WeightManifest.TensorEntry[]", manifest.tensors()),
         Arguments.of("WeightReceiver.Offer", new WeightReceiver.Offer(manifest, ref())),
+        Arguments.of("WeightReceiver.Offer with a data endpoint", new WeightReceiver.Offer(manifest, ref(), endpoint)),
+        Arguments.of("WeightDataPlane.DataEndpoint", endpoint),
         Arguments.of("WeightReceiver.Chunk", new WeightReceiver.Chunk(3, 0, 1, new byte[] {1, 2, 3, 4})),
         Arguments.of("WeightReceiver.Chunk empty", new WeightReceiver.Chunk(3, 0, 1, new byte[0])),
         Arguments.of("WeightSender.Request", new WeightSender.Request(5, 2, new int[] {0, 2}, 16)),
         Arguments.of("WeightSender.Credit", new WeightSender.Credit(2, 12, 28)),
         Arguments.of("WeightSender.Resend", new WeightSender.Resend(2, new int[] {3, 9})),
         Arguments.of("WeightSender.Complete", new WeightSender.Complete(5, true, null)),
+        Arguments.of("WeightSender.DataUnavailable", new WeightSender.DataUnavailable(1L, -1L,
+            "java.net.ConnectException: Connection refused", false)),
         Arguments.of("WeightSender.Complete failed", new WeightSender.Complete(5, false, "version digest mismatch")),
         Arguments.of("ParameterServer.Subscribe", new ParameterServer.Subscribe(ref(), -1)),
         Arguments.of("ParameterServer.WatchSync", new ParameterServer.WatchSync(ref())),
