@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -474,14 +475,17 @@ final class WeightSyncBench implements Callable<Integer> {
     Config config = ConfigFactory.load();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "rollout-" + args[1], config);
     ActorRef<ParameterServer.Command> server = ActorRefResolver.get(system).resolveActorRef(args[0]);
+    CompletableFuture<ActorRef<WeightReceiver.Command>> receiver = new CompletableFuture<>();
     ActorRef<WeightReceiver.Ready> owner = system.systemActorOf(
         Behaviors.<WeightReceiver.Ready>receiveMessage(r -> {
           System.out.println("ready " + r.version() + " " + check(r) + " " + r.bytes() + " "
               + r.syncNanos() / 1_000_000 + " " + r.stats());
           System.out.flush();
+          // as a rollout worker does once it has copied them into its model
+          receiver.join().tell(new WeightReceiver.Recycle(new ArrayList<>(r.changed().values())));
           return Behaviors.same();
         }), "owner", Props.empty());
-    system.systemActorOf(WeightReceiver.create(server, owner), "weights", Props.empty());
+    receiver.complete(system.systemActorOf(WeightReceiver.create(server, owner), "weights", Props.empty()));
     ServerSocketChannel sink = ServerSocketChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(),
         0));
     Thread raw = new Thread(() -> rawSink(sink), "raw-sink");

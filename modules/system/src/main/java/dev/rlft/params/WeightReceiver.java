@@ -71,6 +71,13 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   record LocalChunk(long stream, int seq, int index, java.nio.ByteBuffer payload,
       java.util.concurrent.BlockingQueue<java.nio.ByteBuffer> pool) implements Command, NoSerializationVerificationNeeded {}
 
+  /**
+   * Owner to receiver, in the same JVM: arrays of earlier {@link Ready} messages the owner has
+   * copied and will not touch again. The receiver fills them with later versions instead of
+   * allocating (and zeroing) new arrays of a whole model every version.
+   */
+  public record Recycle(List<float[]> arrays) implements Command, NoSerializationVerificationNeeded {}
+
   /** From this receiver's data connection: it failed ({@code admitted}: after the sender's node had accepted it). */
   record DataLost(WeightDataPlane.DataEndpoint endpoint, String reason, boolean admitted)
       implements Command, NoSerializationVerificationNeeded {}
@@ -148,6 +155,8 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private Map<String, WeightManifest.TensorEntry> held = new LinkedHashMap<>();
   private final Map<String, Staged> staged = new HashMap<>();
   private Transfer transfer;
+  /** Arrays the owner gave back, by length: no more of a length than the latest manifest has tensors of it. */
+  private final Map<Integer, java.util.ArrayDeque<float[]>> spare = new HashMap<>();
   private WeightDataPlane.Connection data;
   private ActorRef<WeightSender.Command> dataSender;
   private long nextStream = 1;
@@ -198,6 +207,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
           }
         })
         .onMessage(DataLost.class, this::onDataLost)
+        .onMessage(Recycle.class, this::onRecycle)
         .onMessageEquals(Signal.TICK, this::onTick)
         .onSignal(PostStop.class, stop -> {
           closeData();
@@ -240,6 +250,32 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     transfer = new Transfer(m, o.sender());
     beginStream();
     return this;
+  }
+
+  private Behavior<Command> onRecycle(Recycle r) {
+    Map<Integer, Integer> wanted = new HashMap<>();
+    WeightManifest latest = transfer != null ? transfer.manifest : null;
+    if (latest != null) {
+      for (WeightManifest.TensorEntry e : latest.tensors()) {
+        wanted.merge(e.elements(), 1, Integer::sum);
+      }
+    } else {
+      held.values().forEach(e -> wanted.merge(e.elements(), 1, Integer::sum));
+    }
+    for (float[] a : r.arrays()) {
+      java.util.ArrayDeque<float[]> free = spare.computeIfAbsent(a.length, n -> new java.util.ArrayDeque<>());
+      if (free.size() < wanted.getOrDefault(a.length, 0)) {
+        free.add(a);
+      }
+    }
+    return this;
+  }
+
+  /** An array for a tensor every element of which a transfer will write: a recycled one when there is one. */
+  private float[] allocate(int elements) {
+    java.util.ArrayDeque<float[]> free = spare.get(elements);
+    float[] a = free == null ? null : free.poll();
+    return a != null ? a : new float[elements];
   }
 
   /** Connects to the data endpoint an offer names (once per endpoint), or closes a connection the sender no longer uses. */
@@ -357,7 +393,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     }
     int tensor = t.layout.tensorOf(index);
     if (t.buffers[tensor] == null) {
-      t.buffers[tensor] = new float[t.manifest.tensors()[tensor].elements()];
+      t.buffers[tensor] = allocate(t.manifest.tensors()[tensor].elements());
     }
     WeightCodec.decode(payload, t.buffers[tensor], t.layout.elementOffset(index));
     int length = payload.remaining();

@@ -106,6 +106,7 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
   /** The newest version received and not loaded yet, with every tensor changed since the loaded one. */
   private long pendingVersion = -1;
   private final Map<String, float[]> pendingTensors = new java.util.LinkedHashMap<>();
+  private final ActorRef<WeightReceiver.Command> weights;
   private long pendingSyncNanos;
   private long loadedSyncNanos;
   private boolean serveScheduled;
@@ -129,8 +130,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
           ? LlamaModel.withLora(spec.config(), w, spec.lora(), null, 0, manager, false)
           : LlamaModel.fromWeights(spec.config(), w, manager, false, spec.dtype());
     }
-    context.spawn(WeightReceiver.create(params, context.messageAdapter(WeightReceiver.Ready.class, WeightsReady::new)),
-        "weights");
+    this.weights = context.spawn(WeightReceiver.create(params,
+        context.messageAdapter(WeightReceiver.Ready.class, WeightsReady::new)), "weights");
   }
 
   /** A rollout worker that is restarted (with a fresh model copy) if it fails. */
@@ -218,6 +219,8 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
       pendingTensors.keySet().removeIf(WeightSnapshot::isAdapter);
     }
     model.loadTensors(pendingTensors);
+    // copied into the model: the receiver fills these arrays with a later version
+    weights.tell(new WeightReceiver.Recycle(new ArrayList<>(pendingTensors.values())));
     pendingTensors.clear();
     version = pendingVersion;
     loadedSyncNanos = pendingSyncNanos;

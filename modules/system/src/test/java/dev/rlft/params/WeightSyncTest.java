@@ -572,4 +572,35 @@ class WeightSyncTest {
     receiver(server, owner);
     assertEquals(0, owner.receiveMessage(WAIT).version());
   }
+
+  @Test
+  void recycle_arraysGivenBack_carryTheNextVersionInsteadOfNewOnes() {
+    ActorRef<ParameterServer.Command> server = server();
+    TestProbe<WeightReceiver.Ready> owner = probe(WeightReceiver.Ready.class);
+    ActorRef<WeightReceiver.Command> receiver = receiver(server, owner);
+    Map<String, float[]> v0 = new LinkedHashMap<>();
+    v0.put("a", random(100, 1));
+    v0.put("b", random(100, 2));
+    v0.put("c", random(37, 3));
+    server.tell(new ParameterServer.Publish(WeightSnapshot.of(0, v0), null));
+    WeightReceiver.Ready first = owner.receiveMessage(WAIT);
+    List<float[]> given = new ArrayList<>(first.changed().values());
+    // the owner copied them (as a rollout worker does into its model) and gives them back, with a foreign length too
+    receiver.tell(new WeightReceiver.Recycle(List.of(given.get(0), given.get(1), given.get(2), new float[55])));
+
+    Map<String, float[]> v1 = new LinkedHashMap<>();
+    v1.put("a", random(100, 4));
+    v1.put("b", random(100, 5));
+    v1.put("c", random(37, 6));
+    server.tell(new ParameterServer.Publish(WeightSnapshot.of(1, v1), null));
+    WeightReceiver.Ready second = owner.receiveMessage(WAIT);
+
+    assertEquals(1, second.version());
+    java.util.Set<float[]> reused = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    reused.addAll(given);
+    for (String k : v1.keySet()) {
+      assertArrayEquals(v1.get(k), second.changed().get(k), k);
+      assertTrue(reused.contains(second.changed().get(k)), k + " was written into a new array");
+    }
+  }
 }
