@@ -51,10 +51,14 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
    * ({@link WeightDataPlane}), else over Artery.
    */
   public record Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender,
-      WeightDataPlane.DataEndpoint data) implements Command {
+      WeightDataPlane.DataEndpoint data, long eagerStream, int[] eagerTensors) implements Command {
 
     public Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender) {
       this(manifest, sender, null);
+    }
+
+    public Offer(WeightManifest manifest, ActorRef<WeightSender.Command> sender, WeightDataPlane.DataEndpoint data) {
+      this(manifest, sender, data, 0, null);
     }
   }
 
@@ -96,9 +100,11 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
    * @param restarts versions restarted as a new stream
    * @param staleChunks chunks of a replaced stream, ignored
    * @param creditViolations chunks numbered beyond the credit granted (a sender bug; accepted anyway)
+   * @param requests streams asked for ({@link WeightSender.Request}, repeats included)
+   * @param eagerStreams streams the sender started with its offer that this receiver took, asking nothing
    */
   public record Stats(long chunks, long bytes, long corrupt, long resendRequests, long restarts, long staleChunks,
-      long creditViolations) {}
+      long creditViolations, long requests, long eagerStreams) {}
 
   /**
    * A complete, verified version, for the owner in this JVM (never sent over the wire).
@@ -159,6 +165,14 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private final Map<Integer, java.util.ArrayDeque<float[]>> spare = new HashMap<>();
   private WeightDataPlane.Connection data;
   private ActorRef<WeightSender.Command> dataSender;
+  /**
+   * Chunks of an eager stream (numbers -2, -3, ... per data connection) that came in before its
+   * offer, which travels on Artery and may be overtaken; held (in the connection's buffers) until
+   * the offer says whether this receiver takes that stream.
+   */
+  private final java.util.ArrayDeque<LocalChunk> early = new java.util.ArrayDeque<>();
+  /** The newest eager stream an offer has named on this data connection; -1: none yet. */
+  private long eagerOffered = -1;
   private long nextStream = 1;
   private long lastContact;
   private long bytesSinceReady;
@@ -169,6 +183,8 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private long restarts;
   private long staleChunks;
   private long creditViolations;
+  private long requests;
+  private long eagerStreams;
 
   private WeightReceiver(ActorContext<Command> context, TimerScheduler<Command> timers,
       ActorRef<ParameterServer.Command> params, ActorRef<Ready> owner, WeightSyncSettings settings) {
@@ -196,16 +212,14 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Offer.class, this::onOffer)
+        .onMessage(Offer.class, o -> {
+          onOffer(o);
+          replayEarly();
+          return this;
+        })
         .onMessage(Chunk.class, c -> accept(c.stream(), c.seq(), c.index(),
             c.payload() == null ? null : java.nio.ByteBuffer.wrap(c.payload()), true))
-        .onMessage(LocalChunk.class, c -> {
-          try {
-            return accept(c.stream(), c.seq(), c.index(), c.payload(), false);
-          } finally {
-            c.pool().offer(c.payload().clear());
-          }
-        })
+        .onMessage(LocalChunk.class, this::onLocalChunk)
         .onMessage(DataLost.class, this::onDataLost)
         .onMessage(Recycle.class, this::onRecycle)
         .onMessageEquals(Signal.TICK, this::onTick)
@@ -224,6 +238,9 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   private Behavior<Command> onOffer(Offer o) {
     lastContact = System.nanoTime();
     WeightManifest m = o.manifest();
+    if (o.eagerStream() < 0 && o.sender().equals(dataSender)) {
+      eagerOffered = Math.min(eagerOffered, o.eagerStream());
+    }
     if (m.version() <= version) {
       boolean same = m.version() == version;
       o.sender().tell(new WeightSender.Complete(m.version(), same, same ? null
@@ -234,7 +251,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     if (transfer != null && transfer.sender.equals(o.sender())) {
       if (transfer.manifest.version() == m.version()) {
         // offered again: our request may have been lost
-        transfer.sender.tell(new WeightSender.Request(m.version(), transfer.stream, transfer.tensors,
+        request(transfer, new WeightSender.Request(m.version(), transfer.stream, transfer.tensors,
             transfer.granted));
         return this;
       }
@@ -248,7 +265,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
       stageCompleted(transfer);
     }
     transfer = new Transfer(m, o.sender());
-    beginStream();
+    beginStream(o.data() != null && o.eagerTensors() != null ? o : null);
     return this;
   }
 
@@ -296,6 +313,42 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     dataSender = o.sender();
   }
 
+  private void request(Transfer t, WeightSender.Request r) {
+    requests++;
+    t.sender.tell(r);
+  }
+
+  private Behavior<Command> onLocalChunk(LocalChunk c) {
+    Transfer t = transfer;
+    if ((t == null || c.stream() != t.stream) && c.stream() < eagerOffered) {
+      early.add(c); // its offer has not come yet
+      return this;
+    }
+    try {
+      return accept(c.stream(), c.seq(), c.index(), c.payload(), false);
+    } finally {
+      c.pool().offer(c.payload().clear());
+    }
+  }
+
+  /** After an offer: the held chunks of the stream now taken are used, those of streams now settled are let go. */
+  private void replayEarly() {
+    for (int n = early.size(); n > 0; n--) {
+      LocalChunk c = early.poll();
+      if (transfer != null && c.stream() == transfer.stream) {
+        try {
+          accept(c.stream(), c.seq(), c.index(), c.payload(), false);
+        } finally {
+          c.pool().offer(c.payload().clear());
+        }
+      } else if (c.stream() < eagerOffered) {
+        early.add(c);
+      } else {
+        c.pool().offer(c.payload().clear());
+      }
+    }
+  }
+
   private Behavior<Command> onDataLost(DataLost l) {
     if (data == null || !data.endpoint().equals(l.endpoint())) {
       return this;
@@ -315,10 +368,17 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
       data = null;
       dataSender = null;
     }
+    early.forEach(c -> c.pool().offer(c.payload().clear()));
+    early.clear();
+    eagerOffered = -1;
   }
 
-  /** Asks for what the state at the transfer's version needs beyond what is held or staged. */
-  private void beginStream() {
+  /**
+   * Asks for what the state at the transfer's version needs beyond what is held or staged, or,
+   * when {@code eager} (an offer whose stream the sender already started) names exactly that,
+   * takes that stream without asking.
+   */
+  private void beginStream(Offer eager) {
     Transfer t = transfer;
     WeightManifest.TensorEntry[] entries = t.manifest.tensors();
     List<Integer> needed = new ArrayList<>();
@@ -339,7 +399,11 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
       t.missing[t.layout.tensorOf(c)]++;
     }
     // tensors completed by an earlier stream of this transfer keep their buffers, with nothing missing
-    t.stream = nextStream++;
+    boolean adopt = eager != null && java.util.Arrays.equals(t.tensors, eager.eagerTensors());
+    if (adopt) {
+      eagerStreams++;
+    }
+    t.stream = adopt ? eager.eagerStream() : nextStream++;
     t.received = new BitSet(t.plan.length);
     t.resendAsked = new BitSet(t.plan.length);
     t.failures = new HashMap<>();
@@ -351,8 +415,8 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     t.lastProgress = System.nanoTime();
     if (t.plan.length == 0) {
       finish();
-    } else {
-      t.sender.tell(new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
+    } else if (!adopt) {
+      request(t, new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
     }
   }
 
@@ -503,7 +567,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
       return;
     }
     getContext().getLog().warn("weight version {}: restarting the transfer ({})", t.manifest.version(), reason);
-    beginStream();
+    beginStream(null);
   }
 
   private void giveUp(String reason) {
@@ -536,9 +600,12 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
         t.lastProgress = now;
         if (t.stalls > settings.maxRetries()) {
           restart("no chunk for " + settings.timeout().toMillis() + " ms, " + (t.stalls - 1) + " times");
+        } else if (t.accepted == 0 && t.highestSeen < 0 && t.stream < 0) {
+          // nothing of the sender's eager stream arrived: ask for a stream of our own
+          beginStream(null);
         } else if (t.accepted == 0 && t.highestSeen < 0) {
           // nothing arrived: the request itself may be lost
-          t.sender.tell(new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
+          request(t, new WeightSender.Request(t.manifest.version(), t.stream, t.tensors, t.granted));
         } else {
           List<Integer> outstanding = new ArrayList<>();
           long upTo = Math.min(t.granted, t.plan.length);
@@ -560,6 +627,7 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
   }
 
   private Stats stats() {
-    return new Stats(chunks, bytes, corrupt, resendRequests, restarts, staleChunks, creditViolations);
+    return new Stats(chunks, bytes, corrupt, resendRequests, restarts, staleChunks, creditViolations, requests,
+        eagerStreams);
   }
 }

@@ -3,6 +3,8 @@ package dev.rlft.params;
 import dev.rlft.wire.WireMessage;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -98,7 +100,13 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
   private long offeredAt;
   private long lastHeard;
   private int offers;
+  /** The stream being sent (valid while {@code plan != null}): the receiver's number, or an eager one (negative). */
   private long stream = -1;
+  /** The highest stream number the receiver has asked for: an older request is stale. */
+  private long lastRequested;
+  private long eagerStreams;
+  /** The manifest of the last version this receiver confirmed: what it holds, unless it kept other tensors since. */
+  private WeightManifest delivered;
   private int[] plan;
   private int nextSeq;
   private long granted;
@@ -181,7 +189,43 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
     offers++;
     offeredAt = System.nanoTime();
     lastHeard = offeredAt;
-    receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), dataEndpoint()));
+    WeightDataPlane.DataEndpoint endpoint = dataEndpoint();
+    if (endpoint != null && link.connected() && offers == 1) {
+      // start at once with what the receiver most likely lacks; it adopts this stream when it
+      // lacks exactly that, else it asks for its own and this one is dropped
+      int[] tensors = likelyLacking();
+      long eager = -2 - eagerStreams++;
+      receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), endpoint, eager, tensors));
+      startStream(eager, current.layout.plan(tensors), settings.window());
+    } else {
+      receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), endpoint));
+    }
+  }
+
+  /** The tensors of the current version whose name and digest differ from those of the last version delivered. */
+  private int[] likelyLacking() {
+    Map<String, WeightManifest.TensorEntry> had = new HashMap<>();
+    if (delivered != null) {
+      for (WeightManifest.TensorEntry e : delivered.tensors()) {
+        had.put(e.name(), e);
+      }
+    }
+    WeightManifest.TensorEntry[] now = current.manifest.tensors();
+    return java.util.stream.IntStream.range(0, now.length).filter(i -> !now[i].sameContent(had.get(now[i].name())))
+        .toArray();
+  }
+
+  private void startStream(long number, int[] newPlan, long grantedUpTo) {
+    if (link != null) {
+      link.discardQueued(); // frames of the stream this one replaces
+    }
+    stream = number;
+    plan = newPlan;
+    nextSeq = 0;
+    accepted = 0;
+    granted = grantedUpTo;
+    resends.clear();
+    pump();
   }
 
   /** The endpoint of this session's data link, opened if there is none; null when chunks go over Artery. */
@@ -231,7 +275,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
           receiver.path(), reason);
       plane = null;
     }
-    if (stream >= 0 && !settled && plan != null) {
+    if (!settled && plan != null) {
       // what was queued within the credit is resent; the rest is sent as credit comes
       int upTo = (int) Math.min(nextSeq, granted);
       for (int seq = (int) accepted; seq < upTo; seq++) {
@@ -252,7 +296,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       }
       return this;
     }
-    boolean offerPending = stream < 0 && !settled;
+    boolean offerPending = plan == null && !settled;
     if (!offerPending || System.nanoTime() - offeredAt >= settings.timeout().toNanos()) {
       // the receiver is idle without this version: whatever we thought was in flight is not
       settled = false;
@@ -263,7 +307,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
   }
 
   private Behavior<Command> onRequest(Request r) {
-    if (current == null || r.version() != current.version() || r.stream() <= stream || settled) {
+    if (current == null || r.version() != current.version() || r.stream() <= lastRequested || settled) {
       return this; // stale: an older version, or a stream already replaced
     }
     int[] p;
@@ -275,16 +319,8 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       return this;
     }
     lastHeard = System.nanoTime();
-    if (link != null) {
-      link.discardQueued(); // frames of the stream this one replaces
-    }
-    stream = r.stream();
-    plan = p;
-    nextSeq = 0;
-    accepted = 0;
-    granted = r.grantedUpTo();
-    resends.clear();
-    pump();
+    lastRequested = r.stream();
+    startStream(r.stream(), p, r.grantedUpTo());
     return this;
   }
 
@@ -319,6 +355,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       return this;
     }
     if (c.ok()) {
+      delivered = current.manifest;
       settle(Outcome.DELIVERED, null);
     } else {
       getContext().getLog().warn("weight sync to {}: receiver gave up version {}: {}", receiver.path(), c.version(),
@@ -337,7 +374,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
     }
     long now = System.nanoTime();
     long timeout = settings.timeout().toNanos();
-    if (stream < 0 && now - offeredAt >= timeout) {
+    if (plan == null && now - offeredAt >= timeout) {
       if (offers > settings.maxRetries()) {
         getContext().getLog().warn("weight sync to {}: no answer to {} offers of version {}; dropping the session",
             receiver.path(), offers, current.version());
@@ -347,7 +384,7 @@ public final class WeightSender extends AbstractBehavior<WeightSender.Command> {
       offers++;
       offeredAt = now;
       receiver.tell(new WeightReceiver.Offer(current.manifest, getContext().getSelf(), dataEndpoint()));
-    } else if (stream >= 0 && now - lastHeard >= timeout * (settings.maxRetries() + 2L)) {
+    } else if (plan != null && now - lastHeard >= timeout * (settings.maxRetries() + 2L)) {
       // the receiver re-asks on its own; this long a silence means it is gone or cut off
       getContext().getLog().warn("weight sync to {}: receiver silent for {} ms during version {}; dropping the session",
           receiver.path(), (now - lastHeard) / 1_000_000, current.version());

@@ -52,6 +52,8 @@ class WeightSyncArteryTest {
     final ActorRef<ParameterServer.Command> server;
     final TestProbe<ParameterServer.VersionSynced> synced;
     final List<TestProbe<WeightReceiver.Ready>> owners = new ArrayList<>();
+    /** What each receiver handed over for the last version published. */
+    final List<WeightReceiver.Ready> last = new ArrayList<>();
 
     Nodes(String trainingConfig, String rolloutConfig) {
       training = ActorTestKit.create("training", ConfigFactory.parseString(trainingConfig + REMOTE)
@@ -86,8 +88,10 @@ class WeightSyncArteryTest {
     ParameterServer.VersionSynced publish(long version, Map<String, float[]> weights, Set<String> changed,
         long changedBytes) {
       server.tell(new ParameterServer.Publish(WeightSnapshot.of(version, weights), null));
+      last.clear();
       for (TestProbe<WeightReceiver.Ready> owner : owners) {
         WeightReceiver.Ready ready = owner.receiveMessage(WAIT);
+        last.add(ready);
         assertEquals(version, ready.version());
         assertEquals(changed, ready.changed().keySet());
         changed.forEach(k -> assertArrayEquals(weights.get(k), ready.changed().get(k), k));
@@ -157,9 +161,11 @@ class WeightSyncArteryTest {
       // (also on data connections, so that a fallback to Artery can carry them)
       assertTrue(first.chunks() >= 2 * SEVEN_MB / (256 * 1024), "chunks too big for Artery's frame: " + first.chunks());
       WeightDataPlane plane = nodes.plane();
+      List<Long> requests = nodes.last.stream().map(r -> r.stats().requests()).toList();
       if (transport.equals("tcp")) {
         assertEquals(2, plane.connectionsAdmitted());
         assertEquals(2 * SEVEN_MB, plane.bytesSent(), "chunk bytes not on the data connections");
+        requests.forEach(n -> assertTrue(n >= 1, "the first version needs a request"));
       } else {
         assertFalse(plane.enabled());
         assertEquals(0, plane.bytesSent());
@@ -171,6 +177,14 @@ class WeightSyncArteryTest {
       if (transport.equals("tcp")) {
         assertEquals(2, plane.connectionsAdmitted());
         assertEquals(2 * (SEVEN_MB + 4L * 64), plane.bytesSent());
+        // the sender streamed the changed tensor with its offer, and each receiver took that stream
+        for (int i = 0; i < 2; i++) {
+          WeightReceiver.Stats stats = nodes.last.get(i).stats();
+          assertEquals(1, stats.eagerStreams(), "receiver " + i);
+          assertEquals(requests.get(i), stats.requests(), "receiver " + i + " asked for version 1");
+        }
+      } else {
+        nodes.last.forEach(r -> assertEquals(0, r.stats().eagerStreams()));
       }
     }
   }
