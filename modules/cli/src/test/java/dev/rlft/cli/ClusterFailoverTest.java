@@ -50,7 +50,7 @@ class ClusterFailoverTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static final int STEPS = 24;
+  private static final int STEPS = 60;
 
   private static final int PROMPTS = 2;
 
@@ -124,6 +124,7 @@ class ClusterFailoverTest {
     private final String rolloutB;
     volatile JsonNode workersSeen;
     volatile JsonNode rolloutBDown;
+    volatile JsonNode rolloutBSeen;
     volatile String last;
     volatile boolean rewardReady;
     volatile boolean membersListed;
@@ -149,6 +150,9 @@ class ClusterFailoverTest {
               && rows(h, rolloutA, "rollout-host", "ok") == 1 && rows(h, reward, "reward", "ok") >= 1
               && rows(h, reward, "reward-host", "ok") == 1) {
             workersSeen = h;
+          }
+          if (rolloutBSeen == null && rows(h, rolloutB, "rollout", "ok") >= 1) {
+            rolloutBSeen = h;
           }
           if (rolloutBDown == null && rows(h, rolloutB, "rollout", "down") >= 1) {
             rolloutBDown = h;
@@ -262,8 +266,16 @@ class ClusterFailoverTest {
     // Freeze rollout B once it has work, then kill it. A tiny run is too fast to catch one batch in
     // flight by timing, but a frozen (then dead) node holds whatever batch it had or was given next
     // until the failure detector removes it; the coordinator names that batch.
+    // First B's actors must be in the learner's health table (a heartbeat a second), so that it can
+    // show them turn down.
     String atB = "pekko://rlft@127\\.0\\.0\\.1:" + rolloutB + "/\\S+";
-    await(learner, Pattern.compile("batch \\d+ \\(\\d+ groups, attempt \\d+\\) to " + atB), 0, Duration.ofSeconds(120));
+    long seenBy = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (ops.rolloutBSeen == null && System.nanoTime() < seenBy && learner.process().isAlive()) {
+      Thread.sleep(50);
+    }
+    assertTrue(ops.rolloutBSeen != null, "rollout B never showed in the learner's health table; last seen: " + ops.last);
+    await(learner, Pattern.compile("batch \\d+ \\(\\d+ groups, attempt \\d+\\) to " + atB),
+        learner.logText().length(), Duration.ofSeconds(120));
     signal(b, "STOP");
     Thread.sleep(300);
     b.process().destroyForcibly(); // SIGKILL
