@@ -14,6 +14,8 @@ import dev.rlft.model.SamplingParams;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.steps.CreditAssignment;
+import dev.rlft.steps.HackingSentinel;
+import dev.rlft.steps.OutcomeGate;
 import dev.rlft.steps.ProcessAdvantages;
 import dev.rlft.steps.ProcessRewards;
 import dev.rlft.steps.StepSegmenter;
@@ -59,15 +61,32 @@ class PpoResumeTest {
 
   private record Outcome(LocalGrpoRun.Result result, List<StepReport> reports) {}
 
+  /**
+   * Rewards the sentinel's guard changes: sum credit, no outcome gate, rewards normalised, no
+   * outcome weight (the unguarded setting of docs/results.md).
+   */
+  private static final ProcessRewards.Config UNGUARDED = new ProcessRewards.Config(StepSegmenter.Config.DEFAULT,
+      CreditAssignment.SUM, new CreditAssignment.Params(0.5, 0.0, OutcomeGate.NONE),
+      ProcessAdvantages.Normalisation.REWARDS, new ProcessAdvantages.Weights(0.0, 1.0), AdvantageEstimator.GRPO);
+
+  /** A sentinel that guards at every step once it has seen two (a window of one; any KL is too much). */
+  private static final HackingSentinel.Config GUARD_ALWAYS = new HackingSentinel.Config(1, 0.05, 0.05, 0.4, 0.5,
+      -1.0, 1.0, HackingSentinel.Action.GUARD, 2.0, CreditAssignment.MIN);
+
   private static Outcome run(int steps, Learner.Init init, Coordinator.Recovery recovery) {
+    return run(steps, init, recovery, REWARDS, null);
+  }
+
+  private static Outcome run(int steps, Learner.Init init, Coordinator.Recovery recovery,
+      ProcessRewards.Config rewards, HackingSentinel.Config sentinel) {
     Coordinator.Settings settings = new Coordinator.Settings(steps, 2, 2, 0,
         new SamplingParams(1f, 1f, 0, TinyPolicy.MAX_NEW_TOKENS, SEED), Duration.ofSeconds(60), Duration.ofSeconds(30),
         0, Duration.ofSeconds(60));
     LocalGrpoRun.Plan plan = new LocalGrpoRun.Plan(init, settings, new PromptFeed(TinyPolicy.problems(SEED), SEED),
         TinyPolicy.TOKENIZER, PromptTemplate.PLAIN, new BoxedAnswerReward(), 1, 1,
         RolloutWorker.ModelSpec.of(TinyPolicy.MODEL),
-        new LocalGrpoRun.ProcessPlan(new EquationScorer(0), REWARDS, Set.of(TinyPolicy.TOKENIZER.eosId()),
-            Duration.ofSeconds(30)),
+        new LocalGrpoRun.ProcessPlan(new EquationScorer(0), rewards, Set.of(TinyPolicy.TOKENIZER.eosId()),
+            Duration.ofSeconds(30), sentinel),
         recovery);
     List<StepReport> reports = new CopyOnWriteArrayList<>();
     LocalGrpoRun.Result result = LocalGrpoRun.run(plan, WireChecked.config(), reports::add);
@@ -158,5 +177,46 @@ class PpoResumeTest {
         noCriticMoments.result().critic().weights());
     assertTrue(criticForgetful > 1e-5, "critic optimizer state made no difference (" + criticForgetful
         + "): test is blind");
+  }
+
+  @Test
+  void resume_afterTheSentinelGuarded_keepsTheGuardAndTheSentinelsWindow() throws Exception {
+    Path ckptDir = dir.resolve("grpo-latest");
+    Outcome straight = run(3, TinyPolicy.ppoLearnerInit(INITIAL, ppo(null)),
+        new Coordinator.Recovery(ckptDir.toString(), 2, null), UNGUARDED, GUARD_ALWAYS);
+    assertEquals(5.0, straight.reports().get(1).metrics().get("sentinel_action"), "the sentinel guards at step 2");
+    assertEquals(5.0, straight.reports().get(2).metrics().get("sentinel_action"), "and again at step 3");
+
+    Checkpoint ckpt = Checkpoint.load(ckptDir);
+    ResumeCursor cursor = ResumeCursor.fromMetadata(ckpt.metadata());
+    assertEquals(List.of(HackingSentinel.Action.GUARD), cursor.sentinelActions());
+    assertNotNull(cursor.sentinel(), "the sentinel's window is in the checkpoint");
+    assertEquals(2, cursor.sentinel().observed());
+
+    Outcome again = run(3, resumed(ckpt, ckpt.critic(), policyState(ckpt)),
+        new Coordinator.Recovery(dir.resolve("again").toString(), 0, cursor), UNGUARDED, GUARD_ALWAYS);
+    Map<String, Double> expected = straight.reports().get(2).metrics();
+    Map<String, Double> got = again.reports().get(0).metrics();
+    for (String key : List.of("loss", "value_loss", "return_mean", "sentinel_action")) {
+      assertEquals(expected.get(key), got.get(key), key + " of step 3");
+    }
+
+    // the checks see both parts: without the guard in force step 3 trains on other rewards, and a
+    // sentinel that starts afresh has not seen enough steps to decide at step 3
+    ResumeCursor unguarded = new ResumeCursor(cursor.trainedSteps(), cursor.trainedSamples(), cursor.nextBatchId(),
+        cursor.nextGroupId(), cursor.feedPosition(), cursor.pending(), cursor.droppedBatches(), cursor.groups(),
+        cursor.sentinel(), List.of());
+    Map<String, Double> withoutGuard = run(3, resumed(ckpt, ckpt.critic(), policyState(ckpt)),
+        new Coordinator.Recovery(dir.resolve("unguarded").toString(), 0, unguarded), UNGUARDED, GUARD_ALWAYS)
+        .reports().get(0).metrics();
+    assertTrue(!expected.get("return_mean").equals(withoutGuard.get("return_mean")),
+        "the guard made no difference to step 3's returns: test is blind");
+    ResumeCursor forgetful = new ResumeCursor(cursor.trainedSteps(), cursor.trainedSamples(), cursor.nextBatchId(),
+        cursor.nextGroupId(), cursor.feedPosition(), cursor.pending(), cursor.droppedBatches(), cursor.groups(),
+        null, cursor.sentinelActions());
+    Map<String, Double> freshSentinel = run(3, resumed(ckpt, ckpt.critic(), policyState(ckpt)),
+        new Coordinator.Recovery(dir.resolve("fresh-sentinel").toString(), 0, forgetful), UNGUARDED, GUARD_ALWAYS)
+        .reports().get(0).metrics();
+    assertFalse(freshSentinel.containsKey("sentinel_action"), "a fresh sentinel decided at once: test is blind");
   }
 }
