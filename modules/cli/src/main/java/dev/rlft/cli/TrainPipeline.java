@@ -140,9 +140,13 @@ public final class TrainPipeline {
   }
 
   /**
-   * Continues the GRPO phase of the run in {@code runDir} from its last rolling checkpoint
-   * ({@code checkpoints/grpo-latest}: weights, optimizer moments, weight version, data cursor and
-   * the batches then in flight), then finishes as {@link #run} would; returns the run folder.
+   * Continues the RL phase (GRPO or PPO) of the run in {@code runDir} from its last rolling
+   * checkpoint ({@code checkpoints/grpo-latest}: weights, optimizer moments, a PPO run's critic and
+   * its optimizer, weight version, KL weight, data cursor and the batches then in flight), then
+   * finishes as {@link #run} would; returns the run folder.
+   *
+   * @throws IllegalArgumentException when there is nothing to resume, or the checkpoint's
+   *     algorithm (a critic or none) contradicts {@code rl.algorithm}
    */
   public Path resume(Path runDir) throws IOException {
     reward = s.reward(config);

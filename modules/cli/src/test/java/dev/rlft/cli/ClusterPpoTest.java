@@ -136,10 +136,13 @@ class ClusterPpoTest {
         resumed = true;
       } else if (phase.equals("ppo")) {
         int step = n.get("step").asInt();
-        for (String key : List.of("value_loss", "explained_variance", "critic_grad_norm", "value_mean", "return_mean",
-            "pg_loss", "kl", "prm_score_mean", "steps_mean")) {
+        for (String key : List.of("value_loss", "explained_variance", "value_mean", "return_mean", "pg_loss", "kl",
+            "prm_score_mean", "steps_mean")) {
           assertTrue(n.has(key) && Double.isFinite(n.get(key).asDouble()), key + " in " + line);
         }
+        // a skipped update (a non-finite gradient) reports its gradient norms as NaN
+        assertTrue(n.has("critic_grad_norm") && (n.get("skipped").asDouble() > 0
+            || Double.isFinite(n.get("critic_grad_norm").asDouble())), line);
         if (!resumed && step <= after) {
           ppoSteps.put(step, n.get("ppo_steps").asDouble());
         } else if (resumed) {
