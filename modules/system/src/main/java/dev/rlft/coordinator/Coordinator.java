@@ -729,7 +729,10 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
    * and the reward-hacking sentinel where it stood, its decisions still in force.
    */
   private void restore(ResumeCursor c) {
-    if (process != null) {
+    if (process != null && sentinel == null && !c.sentinelActions().isEmpty()) {
+      getContext().getLog().warn("the checkpoint's sentinel decisions {} are not applied: this run has no "
+          + "reward-hacking sentinel", c.sentinelActions());
+    } else if (process != null) {
       for (dev.rlft.steps.HackingSentinel.Action a : c.sentinelActions()) {
         applyToRewards(a);
       }
@@ -789,8 +792,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
 
   /** Carries out a sentinel decision that changes how step scores become rewards, and remembers it. */
   private void applyToRewards(dev.rlft.steps.HackingSentinel.Action action) {
-    dev.rlft.steps.CreditAssignment switchTo = sentinel != null ? sentinel.config().switchTo()
-        : dev.rlft.steps.CreditAssignment.MIN;
+    dev.rlft.steps.CreditAssignment switchTo = sentinel.config().switchTo();
     switch (action) {
       case SWITCH_CREDIT -> processRewards = processRewards.withCredit(switchTo);
       case GUARD -> {
