@@ -36,8 +36,8 @@ class TrainCommand implements Callable<Integer> { // not final: `rlft node` (Nod
   @Option(names = "--control", description = "also run continued SFT for GRPO's wall time from the same SFT checkpoint")
   boolean control;
 
-  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the interrupted GRPO phase of a run "
-      + "folder from its last checkpoint (checkpoints/grpo-latest), with the run's config.conf as --config")
+  @Option(names = "--resume", paramLabel = "RUN_DIR", description = "continue the interrupted RL phase (GRPO or PPO) "
+      + "of a run folder from its last checkpoint (checkpoints/grpo-latest), with the run's config.conf as --config")
   Path resume;
 
   @Option(names = "--train-data", paramLabel = "JSONL", description = "training problems (default: embedded task)")

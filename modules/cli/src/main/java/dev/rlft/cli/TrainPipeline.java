@@ -140,9 +140,13 @@ public final class TrainPipeline {
   }
 
   /**
-   * Continues the GRPO phase of the run in {@code runDir} from its last rolling checkpoint
-   * ({@code checkpoints/grpo-latest}: weights, optimizer moments, weight version, data cursor and
-   * the batches then in flight), then finishes as {@link #run} would; returns the run folder.
+   * Continues the RL phase (GRPO or PPO) of the run in {@code runDir} from its last rolling
+   * checkpoint ({@code checkpoints/grpo-latest}: weights, optimizer moments, a PPO run's critic and
+   * its optimizer, weight version, KL weight, data cursor and the batches then in flight), then
+   * finishes as {@link #run} would; returns the run folder.
+   *
+   * @throws IllegalArgumentException when there is nothing to resume, or the checkpoint's
+   *     algorithm (a critic or none) contradicts {@code rl.algorithm}
    */
   public Path resume(Path runDir) throws IOException {
     reward = s.reward(config);
@@ -189,6 +193,15 @@ public final class TrainPipeline {
         eosIds.add(Integer.parseInt(id.trim()));
       }
     }
+    boolean ppo = s.algorithm() == RunSettings.Algorithm.PPO;
+    if (ppo && at.critic() == null) {
+      throw new IllegalArgumentException(latest + " holds no critic: the run trained GRPO, but rl.algorithm = ppo; "
+          + "resume it as it was started (without --phase ppo or --set rl.algorithm=ppo)");
+    }
+    if (!ppo && at.critic() != null) {
+      throw new IllegalArgumentException(latest + " holds a PPO critic, but rl.algorithm = "
+          + s.algorithm().phase() + "; resume it as it was started (its config.conf says rl.algorithm = ppo)");
+    }
     ResumeCursor cursor = ResumeCursor.fromMetadata(at.metadata());
     List<Problem> train = trainProblems();
     List<Problem> heldout = heldoutProblems();
@@ -198,7 +211,7 @@ public final class TrainPipeline {
         Map.of()) : startCheckpoint(ModelSource.load(startPath));
     try (RunFolder run = RunFolder.open(runDir);
         NDManager root = Devices.newBaseManager()) {
-      out.printf("resuming GRPO in %s after step %d (weight version %d)%n", run.dir(), cursor.trainedSteps(),
+      out.printf("resuming %s in %s after step %d (weight version %d)%n", label(), run.dir(), cursor.trainedSteps(),
           at.weightVersion());
       run.metric("grpo_resume", Map.of("after_step", cursor.trainedSteps(), "weight_version", at.weightVersion()));
       watch(run);
@@ -349,7 +362,8 @@ public final class TrainPipeline {
       Checkpoint resumeFrom, NDManager prmManager) throws IOException {
     boolean ppo = s.algorithm() == RunSettings.Algorithm.PPO;
     Learner.Ppo ppoInit = ppo
-        ? new Learner.Ppo(s.ppo().update(), s.ppo().epochs(), s.ppo().minibatches(), initCritic, s.seed() + 37)
+        ? new Learner.Ppo(resumeFrom == null ? s.ppo().update() : withBeta(s.ppo().update(), resumeFrom.metadata()),
+            s.ppo().epochs(), s.ppo().minibatches(), initCritic, s.seed() + 37)
         : null;
     Learner.Init init = resumeFrom == null
         ? new Learner.Init(start.model(), tokenizer, start.weights(), start.weights(), 0, s.adam(), s.grpo().update(),
@@ -406,8 +420,9 @@ public final class TrainPipeline {
       PpoUpdate.Config pc = s.ppo().update();
       out.printf("PPO: gamma %.3f, lambda %.3f, %d epochs x %d minibatches, vf-coef %.2f, critic lr %.1e; critic: %s%n",
           pc.gamma(), pc.lambda(), s.ppo().epochs(), s.ppo().minibatches(), pc.vfCoef(), pc.criticSchedule().peak(),
-          initCritic != null ? "restored from --init (" + initCritic.optimizerSteps() + " optimizer steps)"
-              : "full-weight copy of the starting policy, fresh value head");
+          initCritic == null ? "full-weight copy of the starting policy, fresh value head"
+              : "restored from " + (resumeFrom != null ? "checkpoints/" + GRPO_LATEST : "--init") + " ("
+                  + initCritic.optimizerSteps() + " optimizer steps)");
     }
     out.printf("%s: %d steps x %d prompts x %d samples, lr %.1e, beta %.3f, max-staleness %d%s%n", label(),
         s.grpo().loop().steps(), s.grpo().loop().promptsPerStep(), s.grpo().loop().groupSize(),
@@ -434,6 +449,16 @@ public final class TrainPipeline {
         g.redispatched(), g.dropped().isEmpty() ? "none" : g.dropped());
     lastGrpo = result.finished();
     return result.finalWeights().asMap();
+  }
+
+  /** The PPO settings with the KL weight a checkpoint recorded (the sentinel may have raised it). */
+  private static PpoUpdate.Config withBeta(PpoUpdate.Config c, Map<String, String> metadata) {
+    String beta = metadata.get(Learner.BETA_KEY);
+    if (beta == null) {
+      return c;
+    }
+    return new PpoUpdate.Config(c.gamma(), c.lambda(), c.whitenAdvantages(), c.clipLow(), c.clipHigh(), c.clipValue(),
+        c.vfCoef(), Float.parseFloat(beta), c.kl(), c.temperature(), c.policySchedule(), c.criticSchedule());
   }
 
   /** The update settings with the KL weight a checkpoint recorded (the sentinel may have raised it). */

@@ -113,6 +113,38 @@ class PpoCommandTest {
     assertNull(grpoCkpt.critic(), "a GRPO run neither uses nor writes a critic");
   }
 
+  @Test
+  void train_resumePpoRun_retrainsTheStepsAfterItsCheckpointAlike_andRefusesAnotherAlgorithm() throws IOException {
+    Path runs = tmp.resolve("runs");
+    CliRun first = CliRun.of(args(List.of("train", "--runs-dir", runs.toString(), "--sft-steps", "2",
+        "--grpo-steps", "3", "--set", "rl.algorithm=ppo", "--set", "grpo.checkpoint-every=2")));
+    assertEquals(0, first.exitCode(), first::toString);
+    Path run = onlyRun(runs);
+    JsonNode straightStep3 = metrics(run, "ppo").get(2);
+
+    CliRun resumed = CliRun.of("train", "--resume", run.toString());
+
+    assertEquals(0, resumed.exitCode(), resumed::toString);
+    assertTrue(resumed.out().contains("resuming PPO in " + run + " after step 2 (weight version 2)"), resumed::toString);
+    assertTrue(resumed.out().contains("critic: restored from checkpoints/grpo-latest (8 optimizer steps)"),
+        resumed::toString);
+    List<JsonNode> steps = metrics(run, "ppo");
+    assertEquals(4, steps.size(), "steps 1-3, then step 3 again after the resume");
+    JsonNode again = steps.get(3);
+    assertEquals(3, again.get("step").asInt());
+    for (String key : List.of("loss", "pg_loss", "value_loss", "explained_variance", "kl", "critic_grad_norm")) {
+      assertEquals(straightStep3.get(key).asDouble(), again.get(key).asDouble(), key + " of the retrained step 3");
+    }
+    assertEquals(1, metrics(run, "grpo_resume").size());
+    Checkpoint ppo = Checkpoint.load(run.resolve("checkpoints").resolve("ppo"));
+    assertEquals(3 * 2 * 2, ppo.critic().optimizerSteps(), "the resumed critic's optimizer kept counting");
+    JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
+    assertEquals(2, summary.get("ppo").get("resumed_after_step").asInt(), summary::toString);
+
+    assertUserError(CliRun.of("train", "--resume", run.toString(), "--set", "rl.algorithm=grpo"),
+        "holds a PPO critic", "rl.algorithm = grpo");
+  }
+
   /** Exit code 2 and one {@code rlft: error:} line containing every part, no stack trace. */
   private static void assertUserError(CliRun r, String... parts) {
     assertEquals(2, r.exitCode(), r::toString);

@@ -1,6 +1,7 @@
 package dev.rlft.steps;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -82,12 +83,120 @@ public final class HackingSentinel {
   /** A decision: the step it was taken at, the action and why. */
   public record Decision(int step, Action action, String reason) {}
 
+  /** The metrics the signals read; the sentinel keeps only these. */
+  public static final List<String> WATCHED = List.of("prm_score_mean", "accuracy", "step_chars_mean", "steps_mean",
+      "kl", "entropy");
+
+  /**
+   * What a sentinel has seen, as a resumed run restores it ({@link #state}, {@link #restore}): how
+   * many steps it observed, the step before which it stays quiet, and the watched metrics of the
+   * first {@code window} steps (the baseline) and of the last {@code window} steps.
+   */
+  public record State(int observed, int quietUntil, List<Map<String, Double>> base, List<Map<String, Double>> recent) {
+    public State {
+      if (observed < 0) {
+        throw new IllegalArgumentException("observed steps must be >= 0, got " + observed);
+      }
+      base = base.stream().map(m -> java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m))).toList();
+      recent = recent.stream().map(m -> java.util.Collections.unmodifiableMap(new LinkedHashMap<>(m))).toList();
+      if (base.size() > observed || recent.size() > observed) {
+        throw new IllegalArgumentException("a sentinel state holds more steps (" + base.size() + " + " + recent.size()
+            + ") than it observed (" + observed + ")");
+      }
+    }
+
+    /**
+     * One line of text ({@code observed;quietUntil;base;recent}, each step's metrics as {@code
+     * {key=value,...}}; values as {@link Double#toString}, so they read back exactly).
+     */
+    public String encode() {
+      return observed + ";" + quietUntil + ";" + encode(base) + ";" + encode(recent);
+    }
+
+    /** Reads {@link #encode()}'s text; bad text is an {@link IllegalArgumentException} that quotes it. */
+    public static State decode(String text) {
+      String[] f = text.split(";", -1);
+      if (f.length != 4) {
+        throw new IllegalArgumentException("bad sentinel state '" + text + "': expected 4 fields, got " + f.length);
+      }
+      try {
+        return new State(Integer.parseInt(f[0]), Integer.parseInt(f[1]), decodeWindow(f[2]), decodeWindow(f[3]));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("bad sentinel state '" + text + "': " + e.getMessage(), e);
+      }
+    }
+
+    private static String encode(List<Map<String, Double>> window) {
+      StringBuilder b = new StringBuilder();
+      for (Map<String, Double> m : window) {
+        b.append('{');
+        List<String> parts = new ArrayList<>();
+        m.forEach((k, v) -> parts.add(k + "=" + v));
+        b.append(String.join(",", parts)).append('}');
+      }
+      return b.toString();
+    }
+
+    private static List<Map<String, Double>> decodeWindow(String text) {
+      List<Map<String, Double>> out = new ArrayList<>();
+      int i = 0;
+      while (i < text.length()) {
+        int end = text.indexOf('}', i);
+        if (text.charAt(i) != '{' || end < 0) {
+          throw new IllegalArgumentException("bad sentinel window '" + text + "'");
+        }
+        Map<String, Double> m = new LinkedHashMap<>();
+        String body = text.substring(i + 1, end);
+        if (!body.isEmpty()) {
+          for (String kv : body.split(",")) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) {
+              throw new IllegalArgumentException("bad sentinel metric '" + kv + "'");
+            }
+            m.put(kv.substring(0, eq), Double.parseDouble(kv.substring(eq + 1)));
+          }
+        }
+        out.add(m);
+        i = end + 1;
+      }
+      return out;
+    }
+  }
+
   private final Config config;
-  private final List<Map<String, Double>> history = new ArrayList<>();
+  /** The first {@code window} steps' watched metrics: the baseline. */
+  private final List<Map<String, Double>> base = new ArrayList<>();
+  /** The last {@code window} steps' watched metrics. */
+  private final java.util.ArrayDeque<Map<String, Double>> recent = new java.util.ArrayDeque<>();
+  private int observed;
   private int quietUntil;
 
   public HackingSentinel(Config config) {
     this.config = Objects.requireNonNull(config, "config");
+  }
+
+  /** Where this sentinel stands, for a checkpoint. */
+  public State state() {
+    return new State(observed, quietUntil, base, new ArrayList<>(recent));
+  }
+
+  /**
+   * Continues from {@code state} (a resumed run): the same baseline, window and quiet period, so
+   * the sentinel decides as it would have without the interruption.
+   */
+  public void restore(State state) {
+    int w = config.window();
+    if (state.base().size() != Math.min(w, state.observed())
+        || state.recent().size() != Math.min(w, state.observed())) {
+      throw new IllegalArgumentException("the saved sentinel state holds windows of " + state.base().size() + " and "
+          + state.recent().size() + " steps after " + state.observed() + " steps; this sentinel's window is " + w);
+    }
+    base.clear();
+    base.addAll(state.base());
+    recent.clear();
+    recent.addAll(state.recent());
+    observed = state.observed();
+    quietUntil = state.quietUntil();
   }
 
   public Config config() {
@@ -96,14 +205,26 @@ public final class HackingSentinel {
 
   /** Records step {@code step}'s metrics and returns a decision when a signal fires. */
   public Optional<Decision> observe(int step, Map<String, Double> metrics) {
-    history.add(Map.copyOf(metrics));
+    Map<String, Double> watched = new LinkedHashMap<>();
+    for (String key : WATCHED) {
+      Double v = metrics.get(key);
+      if (v != null) {
+        watched.put(key, v);
+      }
+    }
     int w = config.window();
-    if (history.size() < 2 * w || step < quietUntil) {
+    observed++;
+    if (base.size() < w) {
+      base.add(watched);
+    }
+    recent.addLast(watched);
+    if (recent.size() > w) {
+      recent.removeFirst();
+    }
+    if (observed < 2 * w || step < quietUntil) {
       return Optional.empty();
     }
-    List<Map<String, Double>> base = history.subList(0, w);
-    List<Map<String, Double>> recent = history.subList(history.size() - w, history.size());
-    String reason = check(base, recent);
+    String reason = check(base, new ArrayList<>(recent));
     if (reason == null) {
       return Optional.empty();
     }

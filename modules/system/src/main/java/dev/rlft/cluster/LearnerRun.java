@@ -153,7 +153,7 @@ final class LearnerRun {
               replyTo.tell(new ClusterNode.Outcome(null, "no rollout or no reward worker joined in time ("
                   + rolloutWorkers + " rollout, " + rewardPools + " reward pools): start nodes with --roles rollout "
                   + "and --roles reward that join this cluster"));
-              return Behaviors.stopped();
+              return ended();
             }
             ctx.getLog().warn("run {}: still waiting for workers: {} rollout, {} reward pools", spec.incarnation(),
                 rolloutWorkers, rewardPools);
@@ -177,7 +177,7 @@ final class LearnerRun {
             replyTo.tell(f.failure() != null
                 ? new ClusterNode.Outcome(null, "could not read the final weights: " + f.failure())
                 : new ClusterNode.Outcome(new LocalGrpoRun.Result(f.finished(), f.weights()), null));
-            return Behaviors.stopped();
+            return ended();
           })
           .onMessage(FinalCritic.class, f -> {
             // never a PPO result without its critic
@@ -188,9 +188,18 @@ final class LearnerRun {
               replyTo.tell(new ClusterNode.Outcome(new LocalGrpoRun.Result(f.finished(), f.weights(),
                   f.critic().toCheckpoint()), null));
             }
-            return Behaviors.stopped();
+            return ended();
           })
           .build();
+    }
+
+    /**
+     * Stops this run. Its children (the step-reward worker) stop with it as planned, so the health
+     * table shows them ended, not down.
+     */
+    private Behavior<Msg> ended() {
+      Health.get(ctx.getSystem()).retire(ctx.getSelf());
+      return Behaviors.stopped();
     }
 
     private Behavior<Msg> onListing(Receptionist.Listing listing) {
@@ -218,8 +227,8 @@ final class LearnerRun {
     private Behavior<Msg> maybeStart() {
       if (!started && rolloutWorkers > 0 && rewardPools > 0) {
         started = true;
-        ctx.getLog().info("run {}: {} rollout worker(s) and {} reward pool(s) up; starting GRPO", spec.incarnation(),
-            rolloutWorkers, rewardPools);
+        ctx.getLog().info("run {}: {} rollout worker(s) and {} reward pool(s) up; starting {}", spec.incarnation(),
+            rolloutWorkers, rewardPools, ppo ? "PPO" : "GRPO");
         coordinator.tell(new Coordinator.Start(ctx.messageAdapter(Coordinator.Finished.class, Done::new)));
       }
       return Behaviors.same();

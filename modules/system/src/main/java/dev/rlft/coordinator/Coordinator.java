@@ -232,6 +232,8 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private StepSegmenter segmenter; // follows processRewards.segmenter(); the sentinel's guard action changes it
   private final dev.rlft.steps.HackingSentinel sentinel;
   private ProcessRewards.Config processRewards;
+  /** The sentinel's decisions that changed {@link #processRewards}, in order (kept in the resume cursor). */
+  private final List<dev.rlft.steps.HackingSentinel.Action> sentinelActions = new ArrayList<>();
   private final Map<Long, Pending> pending = new LinkedHashMap<>();
   private final Map<Long, ArrayList<String>> problemTexts = new LinkedHashMap<>();
   private final Map<Long, RolloutWorker.Generated> scoring = new LinkedHashMap<>();
@@ -717,14 +719,32 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
   private ResumeCursor cursor() {
     return new ResumeCursor(trainedSteps, trainedSamples, nextBatchId, nextGroupId, feed.position(),
         new ArrayList<>(inFlightBatches.values()), new LinkedHashMap<>(dropped),
-        new Groups(groupsDispatched, groupsTrained, groupsRedispatched, groupsDropped));
+        new Groups(groupsDispatched, groupsTrained, groupsRedispatched, groupsDropped),
+        sentinel == null ? null : sentinel.state(), sentinelActions);
   }
 
   /**
-   * Continues from a checkpoint's cursor: counters as they were, the feed where it stood, and the
-   * batches that were in flight then regenerated first (same batch and group ids, same problems).
+   * Continues from a checkpoint's cursor: counters as they were, the feed where it stood, the
+   * batches that were in flight then regenerated first (same batch and group ids, same problems),
+   * and the reward-hacking sentinel where it stood, its decisions still in force.
    */
   private void restore(ResumeCursor c) {
+    if (process != null && sentinel == null && !c.sentinelActions().isEmpty()) {
+      getContext().getLog().warn("the checkpoint's sentinel decisions {} are not applied: this run has no "
+          + "reward-hacking sentinel", c.sentinelActions());
+    } else if (process != null) {
+      for (dev.rlft.steps.HackingSentinel.Action a : c.sentinelActions()) {
+        applyToRewards(a);
+      }
+      if (sentinel != null && c.sentinel() != null) {
+        try {
+          sentinel.restore(c.sentinel());
+        } catch (IllegalArgumentException e) {
+          // the sentinel's settings changed since the checkpoint: it watches afresh, with a new baseline
+          getContext().getLog().warn("the reward-hacking sentinel starts afresh: {}", e.getMessage());
+        }
+      }
+    }
     trainedSteps = c.trainedSteps();
     trainedSamples = c.trainedSamples();
     nextBatchId = c.nextBatchId();
@@ -760,11 +780,7 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
     m.put("sentinel_action", (double) (d.action().ordinal() + 1));
     getContext().getLog().warn("reward-hacking sentinel at step {}: {} -> {}", d.step(), d.reason(), d.action());
     switch (d.action()) {
-      case SWITCH_CREDIT -> processRewards = processRewards.withCredit(sentinel.config().switchTo());
-      case GUARD -> {
-        processRewards = processRewards.guarded(sentinel.config().switchTo());
-        segmenter = StepSegmenter.create(processRewards.segmenter());
-      }
+      case SWITCH_CREDIT, GUARD -> applyToRewards(d.action());
       case RAISE_BETA -> learner.tell(new Learner.AdjustBeta((float) sentinel.config().betaFactor()));
       case PAUSE -> {
         return "paused by the reward-hacking sentinel at step " + d.step() + ": " + d.reason();
@@ -772,6 +788,20 @@ public final class Coordinator extends AbstractBehavior<Coordinator.Command> {
       default -> { }
     }
     return null;
+  }
+
+  /** Carries out a sentinel decision that changes how step scores become rewards, and remembers it. */
+  private void applyToRewards(dev.rlft.steps.HackingSentinel.Action action) {
+    dev.rlft.steps.CreditAssignment switchTo = sentinel.config().switchTo();
+    switch (action) {
+      case SWITCH_CREDIT -> processRewards = processRewards.withCredit(switchTo);
+      case GUARD -> {
+        processRewards = processRewards.guarded(switchTo);
+        segmenter = StepSegmenter.create(processRewards.segmenter());
+      }
+      default -> throw new IllegalArgumentException("sentinel action " + action + " does not change the rewards");
+    }
+    sentinelActions.add(action);
   }
 
   private void drop(long batchId, String reason) {

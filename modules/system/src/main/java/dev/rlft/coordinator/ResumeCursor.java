@@ -1,5 +1,6 @@
 package dev.rlft.coordinator;
 
+import dev.rlft.steps.HackingSentinel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,9 +16,22 @@ import java.util.Map;
  * @param feedPosition the feed's cursor after every batch dispatched so far
  * @param pending batches dispatched but neither trained nor dropped
  * @param droppedBatches dropped batches by reason
+ * @param sentinel the reward-hacking sentinel's state, or null for a run without one (and for
+ *     checkpoints written before it was saved)
+ * @param sentinelActions the sentinel's decisions that changed how the coordinator turns step
+ *     scores into rewards ({@code SWITCH_CREDIT}, {@code GUARD}), in order; a resumed run applies
+ *     them again (a raised KL weight is the learner's, saved as {@code grpo.beta})
  */
 public record ResumeCursor(int trainedSteps, long trainedSamples, long nextBatchId, long nextGroupId,
-    long feedPosition, List<Pending> pending, LinkedHashMap<String, Integer> droppedBatches, Coordinator.Groups groups) {
+    long feedPosition, List<Pending> pending, LinkedHashMap<String, Integer> droppedBatches, Coordinator.Groups groups,
+    HackingSentinel.State sentinel, List<HackingSentinel.Action> sentinelActions) {
+
+  /** A cursor of a run without a reward-hacking sentinel. */
+  public ResumeCursor(int trainedSteps, long trainedSamples, long nextBatchId, long nextGroupId, long feedPosition,
+      List<Pending> pending, LinkedHashMap<String, Integer> droppedBatches, Coordinator.Groups groups) {
+    this(trainedSteps, trainedSamples, nextBatchId, nextGroupId, feedPosition, pending, droppedBatches, groups, null,
+        List.of());
+  }
 
   /** Metadata key prefix of every field. */
   public static final String PREFIX = "grpo.";
@@ -34,6 +48,7 @@ public record ResumeCursor(int trainedSteps, long trainedSamples, long nextBatch
   public ResumeCursor {
     pending = List.copyOf(pending);
     droppedBatches = new LinkedHashMap<>(droppedBatches);
+    sentinelActions = List.copyOf(sentinelActions);
     if (trainedSteps < 0 || trainedSamples < 0 || nextBatchId < 0 || nextGroupId < 0 || feedPosition < 0) {
       throw new IllegalArgumentException("resume cursor counters must be >= 0");
     }
@@ -57,6 +72,10 @@ public record ResumeCursor(int trainedSteps, long trainedSamples, long nextBatch
     m.put(PREFIX + "groups_trained", Long.toString(groups.trained()));
     m.put(PREFIX + "groups_redispatched", Long.toString(groups.redispatched()));
     m.put(PREFIX + "groups_dropped", counts(groups.dropped()));
+    if (sentinel != null) {
+      m.put(PREFIX + "sentinel", sentinel.encode());
+    }
+    m.put(PREFIX + "sentinel_actions", String.join(",", sentinelActions.stream().map(Enum::name).toList()));
     return m;
   }
 
@@ -76,11 +95,20 @@ public record ResumeCursor(int trainedSteps, long trainedSamples, long nextBatch
     }
     LinkedHashMap<String, Integer> dropped = new LinkedHashMap<>();
     parseCounts(get(m, "dropped_batches")).forEach((k, v) -> dropped.put(k, Math.toIntExact(v)));
+    // optional: checkpoints written before the sentinel's state was saved have neither key
+    String sentinel = m.get(PREFIX + "sentinel");
+    List<HackingSentinel.Action> actions = new ArrayList<>();
+    for (String a : m.getOrDefault(PREFIX + "sentinel_actions", "").split(",")) {
+      if (!a.isBlank()) {
+        actions.add(HackingSentinel.Action.parse(a.trim()));
+      }
+    }
     return new ResumeCursor(Integer.parseInt(get(m, "trained_steps")), Long.parseLong(get(m, "trained_samples")),
         Long.parseLong(get(m, "next_batch_id")), Long.parseLong(get(m, "next_group_id")),
         Long.parseLong(get(m, "feed_position")), pending, dropped,
         new Coordinator.Groups(Long.parseLong(get(m, "groups_dispatched")), Long.parseLong(get(m, "groups_trained")),
-            Long.parseLong(get(m, "groups_redispatched")), parseCounts(get(m, "groups_dropped"))));
+            Long.parseLong(get(m, "groups_redispatched")), parseCounts(get(m, "groups_dropped"))),
+        sentinel == null ? null : HackingSentinel.State.decode(sentinel), actions);
   }
 
   /** Whether {@code metadata} holds a cursor (a GRPO checkpoint written during a run). */

@@ -91,8 +91,9 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       implements WireMessage {}
 
   /**
-   * Writes a checkpoint of the current policy and optimizer; {@code metadata} is stored with it
-   * (the coordinator's resume cursor), beside the learner's own {@code grpo.beta}.
+   * Writes a checkpoint of the current policy and optimizer (a PPO learner's also holds its critic
+   * and the critic's optimizer); {@code metadata} is stored with it (the coordinator's resume
+   * cursor), beside the learner's own {@code grpo.beta}, the KL weight in force.
    */
   public record SaveCheckpoint(String dir, String phase, Map<String, String> metadata, ActorRef<Saved> replyTo)
       implements Command {
@@ -398,9 +399,8 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
   private Behavior<Command> onSave(SaveCheckpoint s) {
     try {
       Map<String, String> metadata = new LinkedHashMap<>(s.metadata());
-      if (update != null) {
-        metadata.put(BETA_KEY, Float.toString(update.config().beta()));
-      }
+      // the KL weight in force, GRPO's or PPO's: the sentinel may have raised it
+      metadata.put(BETA_KEY, Float.toString(update != null ? update.config().beta() : ppoUpdate.config().beta()));
       Map<String, float[]> moments = NativeCompute.locked(optimizer::exportState);
       Checkpoint.Critic saved = critic == null ? null : criticState().toCheckpoint();
       if (policy.lora() != null) {

@@ -12,6 +12,7 @@ import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.SamplingParams;
 import dev.rlft.reward.BoxedAnswerReward;
 import dev.rlft.rollout.RolloutWorker;
+import dev.rlft.steps.HackingSentinel;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.testing.TinyPolicy;
 import dev.rlft.testing.WireChecked;
@@ -146,9 +147,12 @@ class GrpoResumeTest {
   @Test
   void cursor_metadataRoundTrip_keepsEveryField() {
     LinkedHashMap<String, Long> groupsDropped = new LinkedHashMap<>(Map.of("too stale", 4L));
+    HackingSentinel.State sentinel = new HackingSentinel.State(7, 9,
+        List.of(Map.of("accuracy", 0.5, "kl", 0.01)), List.of(Map.of("accuracy", 0.25, "kl", Double.NaN)));
     ResumeCursor c = new ResumeCursor(7, 112, 10, 20, 20,
         List.of(new ResumeCursor.Pending(8, 16, 16, 2), new ResumeCursor.Pending(9, 18, 18, 2)),
-        new LinkedHashMap<>(Map.of("too stale", 2)), new Coordinator.Groups(20, 14, 2, groupsDropped));
+        new LinkedHashMap<>(Map.of("too stale", 2)), new Coordinator.Groups(20, 14, 2, groupsDropped), sentinel,
+        List.of(HackingSentinel.Action.SWITCH_CREDIT, HackingSentinel.Action.GUARD));
 
     ResumeCursor back = ResumeCursor.fromMetadata(c.toMetadata());
 
@@ -161,7 +165,17 @@ class GrpoResumeTest {
     assertEquals(c.droppedBatches(), back.droppedBatches());
     assertEquals(c.groups().dispatched(), back.groups().dispatched());
     assertEquals(c.groups().dropped(), back.groups().dropped());
+    assertEquals(sentinel, back.sentinel());
+    assertEquals(c.sentinelActions(), back.sentinelActions());
     assertTrue(ResumeCursor.presentIn(c.toMetadata()));
+
+    // a checkpoint from before the sentinel's state was saved: no sentinel, no decisions in force
+    Map<String, String> older = new HashMap<>(c.toMetadata());
+    older.remove("grpo.sentinel");
+    older.remove("grpo.sentinel_actions");
+    ResumeCursor old = ResumeCursor.fromMetadata(older);
+    assertNull(old.sentinel());
+    assertEquals(List.of(), old.sentinelActions());
   }
 
   @Test
