@@ -45,20 +45,13 @@ class ClusterPpoTest {
 
   private static final int PROMPTS = 2;
 
-  private static final List<String> TINY = List.of(
-      "--set", "torch-threads=1",
-      "--set", "model.dim=16", "--set", "model.layers=1", "--set", "model.heads=2", "--set", "model.kv-heads=2",
-      "--set", "model.hidden-dim=32",
-      "--set", "task.train-size=200", "--set", "task.heldout-size=20",
-      "--set", "cluster.failure-detection-pause=2s", "--set", "cluster.stable-after=2s");
-
   @TempDir Path tmp;
 
   private LocalNodes nodes;
 
   @BeforeEach
   void nodes() {
-    nodes = new LocalNodes(tmp, TINY);
+    nodes = new LocalNodes(tmp, LocalNodes.TINY);
   }
 
   @AfterEach

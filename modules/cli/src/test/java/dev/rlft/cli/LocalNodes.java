@@ -23,6 +23,14 @@ import java.util.regex.Pattern;
  */
 final class LocalNodes {
 
+  /** A tiny model and task, one PyTorch thread, and quick failure detection: the settings of every node in these tests. */
+  static final List<String> TINY = List.of(
+      "--set", "torch-threads=1",
+      "--set", "model.dim=16", "--set", "model.layers=1", "--set", "model.heads=2", "--set", "model.kv-heads=2",
+      "--set", "model.hidden-dim=32",
+      "--set", "task.train-size=200", "--set", "task.heldout-size=20",
+      "--set", "cluster.failure-detection-pause=2s", "--set", "cluster.stable-after=2s");
+
   /** One node's JVM and its log. */
   record Node(String name, Process process, Path log) {
     String logText() {
