@@ -117,6 +117,8 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
   /** How a node is out of the cluster: unreachable (may come back), downed, or removed. */
   private enum Away { UNREACHABLE, DOWNED, REMOVED }
 
+  private static final String LEFT = "its node left the cluster";
+
   /** Why a node's actors are down whatever they report. */
   private record Gone(Away how, String reason) {
 
@@ -192,7 +194,7 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
       nodeGone(d.member().address().toString(), new Gone(Away.DOWNED, "its node was downed"));
     } else if (event instanceof ClusterEvent.MemberRemoved r) {
       nodeGone(r.member().address().toString(), new Gone(Away.REMOVED, r.previousStatus() == MemberStatus.down()
-          ? "its node was downed and removed from the cluster" : "its node left the cluster"));
+          ? "its node was downed and removed from the cluster" : LEFT));
     } else if (event instanceof ClusterEvent.MemberJoined || event instanceof ClusterEvent.MemberUp
         || event instanceof ClusterEvent.MemberWeaklyUp) {
       // a node at an address that was removed has come back: a new incarnation, which reports afresh
@@ -208,7 +210,12 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
   private void nodeGone(String node, Gone why) {
     Gone before = gone.put(node, why);
     if (before == null || !before.reason().equals(why.reason())) {
-      getContext().getLog().warn("node {}: {}; its actors are down", node, why.reason());
+      if (why.how() == Away.REMOVED && before == null && why.reason().equals(LEFT)) {
+        // left on its own (graceful leave, or the end of a run): worth a line, not a warning
+        getContext().getLog().info("node {}: {}; its actors are down", node, why.reason());
+      } else {
+        getContext().getLog().warn("node {}: {}; its actors are down", node, why.reason());
+      }
     }
   }
 

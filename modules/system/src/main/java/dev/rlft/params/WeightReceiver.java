@@ -353,8 +353,14 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     if (data == null || !data.endpoint().equals(l.endpoint())) {
       return this;
     }
-    getContext().getLog().warn("weight data connection to {}:{} {}: {}", l.endpoint().host(), l.endpoint().port(),
-        l.admitted() ? "lost" : "failed", l.reason());
+    if (transfer == null && l.admitted()) {
+      // closed while idle: the parameter server stopped or dropped the session (the end of a run)
+      getContext().getLog().info("weight data connection to {}:{} closed: {}", l.endpoint().host(),
+          l.endpoint().port(), l.reason());
+    } else {
+      getContext().getLog().warn("weight data connection to {}:{} {}: {}", l.endpoint().host(), l.endpoint().port(),
+          l.admitted() ? "lost" : "failed", l.reason());
+    }
     // the sender resends over Artery what it had sent on this connection, and offers a new one later
     dataSender.tell(new WeightSender.DataUnavailable(l.endpoint().tokenHigh(), l.endpoint().tokenLow(), l.reason(),
         l.admitted()));
