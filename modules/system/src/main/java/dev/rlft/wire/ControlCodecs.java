@@ -21,6 +21,7 @@ public final class ControlCodecs {
     all.addAll(RolloutCodecs.codecs());
     all.addAll(RewardCodecs.codecs());
     all.addAll(LearnerCodecs.codecs());
+    all.addAll(HealthCodecs.codecs());
     all.addAll(ClusterCodecs.codecs());
     return List.copyOf(all);
   }

@@ -2,6 +2,7 @@ package dev.rlft.wire;
 
 import dev.rlft.learner.Learner;
 import dev.rlft.proto.wire.AdjustBetaRequest;
+import dev.rlft.proto.wire.GetCriticRequest;
 import dev.rlft.proto.wire.LearnerGetWeightsRequest;
 import dev.rlft.proto.wire.SaveCheckpointRequest;
 import dev.rlft.proto.wire.SavedReply;
@@ -10,8 +11,8 @@ import java.util.List;
 import java.util.TreeMap;
 
 /**
- * Protobuf mapping of the learner's control messages. {@code Train} carries trajectories and
- * stays with Kryo.
+ * Protobuf mapping of the learner's control messages. {@code Train} and {@code TrainPpo} carry
+ * trajectories and {@code CriticState} carries critic weights: those stay with Kryo.
  */
 final class LearnerCodecs {
 
@@ -61,6 +62,9 @@ final class LearnerCodecs {
         ControlCodec.of("learner.GetWeights", Learner.GetWeights.class,
             (m, refs) -> LearnerGetWeightsRequest.newBuilder().setReplyTo(refs.write(m.replyTo())).build(),
             (b, refs) -> new Learner.GetWeights(
-                refs.required(LearnerGetWeightsRequest.parseFrom(b).getReplyTo(), "replyTo"))));
+                refs.required(LearnerGetWeightsRequest.parseFrom(b).getReplyTo(), "replyTo"))),
+        ControlCodec.of("learner.GetCritic", Learner.GetCritic.class,
+            (m, refs) -> GetCriticRequest.newBuilder().setReplyTo(refs.write(m.replyTo())).build(),
+            (b, refs) -> new Learner.GetCritic(refs.required(GetCriticRequest.parseFrom(b).getReplyTo(), "replyTo"))));
   }
 }

@@ -4,9 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.Serializer;
 import dev.rlft.learner.Learner;
 import dev.rlft.params.ParameterServer;
-import dev.rlft.params.WeightManifest;
 import dev.rlft.params.WeightReceiver;
-import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.train.Trajectory;
@@ -41,7 +39,8 @@ public final class WireRegistry {
     id++; // 112 reserved: List.of(a, b, c) shares List.of()'s class (ListN)
     kryo.register(actorRefClass(), actorRefSerializer, id++);
     // Bulk payloads only. Control messages go through ProtoSerializer; the ids they had here
-    // (201, 301-303, 305, 320-321, 340-341, 361-364, 380-382, 400-402) stay retired.
+    // (201, 301-303, 305, 320-321, 340-341, 361-364, 380-382, 400-402, 421, 600-604, 642-645,
+    // 647-657) stay retired: never register another class under one of them.
     kryo.register(Trajectory.class, 200);
     kryo.register(WeightSnapshot.class, 202);
     kryo.register(ParameterServer.Publish.class, 300);
@@ -49,38 +48,17 @@ public final class WireRegistry {
     kryo.register(RolloutWorker.Generated.class, 322);
     kryo.register(Learner.Train.class, 360);
     kryo.register(WeightSnapshot.Kind.class, 390);
-    // Kept on Kryo from main (not Protobuf control codecs): PPO (420-422: TrainPpo carries
-    // trajectory batches, CriticState carries critic weights), the health monitor's local protocol
-    // (600-604) and chunked weight sync (640-657: manifest, byte chunks, their credit/flow control, the data connection).
-    id = 420; // PPO
-    kryo.register(Learner.TrainPpo.class, id++);
-    kryo.register(Learner.GetCritic.class, id++);
-    kryo.register(Learner.CriticState.class, id++);
-    id = 600;
-    kryo.register(dev.rlft.health.HealthMonitor.Heartbeat.class, id++);
-    kryo.register(dev.rlft.health.HealthMonitor.RunStarted.class, id++);
-    kryo.register(dev.rlft.health.HealthMonitor.GetHealth.class, id++);
-    kryo.register(dev.rlft.health.HealthMonitor.HealthReport.class, id++);
-    kryo.register(dev.rlft.health.HealthMonitor.ActorHealth.class, id++);
-    id = 640; // weight sync: manifest, chunks, credit (dev.rlft.params)
-    kryo.register(byte[].class, id++);
-    kryo.register(long[][].class, id++);
-    kryo.register(WeightManifest.class, id++);
-    kryo.register(WeightManifest.TensorEntry.class, id++);
-    kryo.register(WeightManifest.TensorEntry[].class, id++);
-    kryo.register(WeightReceiver.Offer.class, id++);
-    kryo.register(WeightReceiver.Chunk.class, id++);
-    kryo.register(WeightSender.Request.class, id++);
-    kryo.register(WeightSender.Credit.class, id++);
-    kryo.register(WeightSender.Resend.class, id++);
-    kryo.register(WeightSender.Complete.class, id++);
-    kryo.register(ParameterServer.Subscribe.class, id++);
-    kryo.register(ParameterServer.WatchSync.class, id++);
-    kryo.register(ParameterServer.GetSubscribers.class, id++);
-    kryo.register(ParameterServer.Subscribers.class, id++);
-    kryo.register(ParameterServer.VersionSynced.class, id++);
-    kryo.register(dev.rlft.params.WeightDataPlane.DataEndpoint.class, id++); // 656: the data connection (tcp transport)
-    kryo.register(WeightSender.DataUnavailable.class, id++);
+    // PPO: TrainPpo carries trajectory batches, CriticState critic weights. 421 (GetCritic) is
+    // Protobuf now and stays retired.
+    kryo.register(Learner.TrainPpo.class, 420);
+    kryo.register(Learner.CriticState.class, 422);
+    // 600-604 (the health monitor's protocol) are Protobuf now and stay retired.
+    // Weight sync: only the chunks (weight bytes) and the arrays bulk payloads hold. The manifest,
+    // offer, request, credit, resend, completion, data endpoint and the parameter server's
+    // subscription messages are Protobuf now; their ids 642-645 and 647-657 stay retired.
+    kryo.register(byte[].class, 640);
+    kryo.register(long[][].class, 641); // WeightSnapshot's shapes
+    kryo.register(WeightReceiver.Chunk.class, 646);
   }
 
   private static Class<?> actorRefClass() {

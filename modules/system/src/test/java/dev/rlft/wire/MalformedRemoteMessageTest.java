@@ -1,17 +1,25 @@
 package dev.rlft.wire;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import com.google.protobuf.ByteString;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
 import dev.rlft.params.WeightSnapshot;
 import dev.rlft.proto.wire.GenerateRequest;
+import dev.rlft.proto.wire.HealthReportProto;
 import dev.rlft.proto.wire.PromptGroupProto;
 import dev.rlft.proto.wire.SamplingParamsProto;
+import dev.rlft.proto.wire.TensorEntryProto;
+import dev.rlft.proto.wire.WeightManifestProto;
+import dev.rlft.proto.wire.WeightOffer;
 import java.io.NotSerializableException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -146,11 +154,21 @@ class MalformedRemoteMessageTest {
         .setSampling(SamplingParamsProto.newBuilder().setTemperature(1).setTopP(1).setMaxNewTokens(8))
         .addGroups(PromptGroupProto.newBuilder().setGroupId(1).setProblemId("p").addPrompt(1).setAnswer("3"))
         .build().toByteArray(); // group size 0
+    // one tensor of 8 bytes in chunks of 4 makes two chunks, but one CRC is listed
+    byte[] refusedManifest = WeightOffer.newBuilder().setSender(address).setManifest(WeightManifestProto.newBuilder()
+        .setVersion(3).setKind("FULL").setChunkSize(4).addTensors(TensorEntryProto.newBuilder().setName("w")
+            .setDtype("F32").addShape(2).setSizeBytes(8)).addChunkCrcs(1).setDigest(ByteString.copyFrom(new byte[32])))
+        .build().toByteArray();
+    byte[] unknownStatus = HealthReportProto.newBuilder().setRun("r").setStatus("purple").build().toByteArray();
     byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 0x7a, 0x01};
 
     remoteTarget.tell(new ForgedControl("params.GetWeights", garbage));
     remoteTarget.tell(new ForgedControl("nope.FromANewerNode", new byte[] {8, 1}));
     remoteTarget.tell(new ForgedControl("rollout.Generate", refusedByRecord));
+    remoteTarget.tell(new ForgedControl("params.Offer", garbage));
+    remoteTarget.tell(new ForgedControl("params.Offer", refusedManifest));
+    remoteTarget.tell(new ForgedControl("health.Heartbeat", garbage));
+    remoteTarget.tell(new ForgedControl("health.HealthReport", unknownStatus));
     remoteTarget.tell(new ForgedBulk(garbage));
     remoteTarget.tell(new ForgedBulk(new byte[] {0x7f, 0x7f, 0x7f})); // a class id no node registered
     remoteTarget.tell(new ParameterServer.Version(42));
@@ -165,9 +183,14 @@ class MalformedRemoteMessageTest {
     assertNull(inbox.poll(300, TimeUnit.MILLISECONDS), "a forged message got through");
     assertFalse(receiver.getWhenTerminated().toCompletableFuture().isDone(), "the receiving node stopped");
 
-    // and the connection still carries traffic afterwards
+    // and the connection still carries traffic afterwards, weight-sync control and chunks too
     remoteTarget.tell(new ParameterServer.Published(43));
+    remoteTarget.tell(new WeightSender.Credit(-2, 3, 19));
+    remoteTarget.tell(new WeightReceiver.Chunk(-2, 3, 0, new byte[] {1, 2, 3, 4}));
     assertEquals(new ParameterServer.Published(43), inbox.poll(10, TimeUnit.SECONDS));
+    assertEquals(new WeightSender.Credit(-2, 3, 19), inbox.poll(10, TimeUnit.SECONDS));
+    WeightReceiver.Chunk chunk = assertInstanceOf(WeightReceiver.Chunk.class, inbox.poll(10, TimeUnit.SECONDS));
+    assertArrayEquals(new byte[] {1, 2, 3, 4}, chunk.payload());
     assertNull(inbox.poll(Duration.ofMillis(100).toMillis(), TimeUnit.MILLISECONDS));
   }
 }

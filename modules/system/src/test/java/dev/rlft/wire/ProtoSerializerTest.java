@@ -5,13 +5,25 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.protobuf.ByteString;
 import dev.rlft.coordinator.Coordinator;
 import dev.rlft.params.ParameterServer;
+import dev.rlft.params.WeightCodec;
+import dev.rlft.params.WeightDataPlane;
+import dev.rlft.params.WeightManifest;
+import dev.rlft.params.WeightReceiver;
+import dev.rlft.params.WeightSender;
+import dev.rlft.params.WeightSnapshot;
+import dev.rlft.proto.wire.DataEndpointProto;
 import dev.rlft.proto.wire.GenerateRequest;
 import dev.rlft.proto.wire.GetWeightsRequest;
+import dev.rlft.proto.wire.HealthReportProto;
 import dev.rlft.proto.wire.PromptGroupProto;
 import dev.rlft.proto.wire.SamplingParamsProto;
 import dev.rlft.proto.wire.ScoredReply;
+import dev.rlft.proto.wire.TensorEntryProto;
+import dev.rlft.proto.wire.WeightManifestProto;
+import dev.rlft.proto.wire.WeightOffer;
 import dev.rlft.testing.WireChecked;
 import java.io.NotSerializableException;
 import java.util.HashSet;
@@ -108,6 +120,72 @@ class ProtoSerializerTest {
   }
 
   @Test
+  void fromBinary_offerWithoutManifest_isNotSerializable() {
+    byte[] bad = WeightOffer.newBuilder().setSender(testKitRef()).build().toByteArray();
+
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> proto.fromBinary(bad, "params.Offer"));
+
+    assertTrue(e.getMessage().contains("manifest is missing"), e.getMessage());
+  }
+
+  @Test
+  void fromBinary_offerWhoseManifestTheRecordRefuses_isNotSerializable() {
+    // one tensor of 8 bytes in chunks of 4 makes two chunks, but one CRC is listed
+    WeightManifestProto.Builder manifest = WeightManifestProto.newBuilder().setVersion(3).setKind("FULL")
+        .setChunkSize(4).addTensors(TensorEntryProto.newBuilder().setName("w").setDtype("F32").addShape(2)
+            .setSizeBytes(8)).addChunkCrcs(1).setDigest(ByteString.copyFrom(new byte[32]));
+    byte[] crcs = WeightOffer.newBuilder().setManifest(manifest).setSender(testKitRef()).build().toByteArray();
+    byte[] kind = WeightOffer.newBuilder().setManifest(manifest.clone().addChunkCrcs(2).setKind("DELTA"))
+        .setSender(testKitRef()).build().toByteArray();
+    byte[] digest = WeightOffer.newBuilder().setManifest(manifest.clone().addChunkCrcs(2)
+        .setDigest(ByteString.copyFrom(new byte[31]))).setSender(testKitRef()).build().toByteArray();
+
+    assertTrue(assertThrows(NotSerializableException.class, () -> proto.fromBinary(crcs, "params.Offer"))
+        .getMessage().contains("chunk CRCs"));
+    assertTrue(assertThrows(NotSerializableException.class, () -> proto.fromBinary(kind, "params.Offer"))
+        .getMessage().contains("unknown weight kind 'DELTA'"));
+    assertTrue(assertThrows(NotSerializableException.class, () -> proto.fromBinary(digest, "params.Offer"))
+        .getMessage().contains("32 bytes"));
+  }
+
+  @Test
+  void fromBinary_offerWithADataEndpointWithoutAPort_isNotSerializable() throws Exception {
+    WeightManifest.TensorEntry[] none = new WeightManifest.TensorEntry[0];
+    WeightReceiver.Offer offer = new WeightReceiver.Offer(new WeightManifest(1, WeightSnapshot.Kind.FULL, 4, none,
+        new int[0], WeightCodec.versionDigest(none)), testKit.createTestProbe(WeightSender.Command.class).ref(),
+        new WeightDataPlane.DataEndpoint("10.0.0.7", 7356, 1, 2));
+    byte[] bad = WeightOffer.newBuilder(WeightOffer.parseFrom(proto.toBinary(offer)))
+        .setData(DataEndpointProto.newBuilder().setHost("10.0.0.7")).build().toByteArray();
+
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> proto.fromBinary(bad, "params.Offer"));
+
+    assertTrue(e.getMessage().contains("not an address"), e.getMessage());
+  }
+
+  @Test
+  void fromBinary_healthReportWithAnUnknownStatus_isNotSerializable() {
+    byte[] bad = HealthReportProto.newBuilder().setRun("r").setStatus("purple").build().toByteArray();
+
+    NotSerializableException e = assertThrows(NotSerializableException.class,
+        () -> proto.fromBinary(bad, "health.HealthReport"));
+
+    assertTrue(e.getMessage().contains("unknown health status 'purple'"), e.getMessage());
+  }
+
+  @Test
+  void fromBinary_garbageUnderEveryManifest_isNotSerializableOrAValidMessage() {
+    // bytes that are not Protobuf at all: every reader refuses them the same way
+    byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 0x7a};
+    for (ControlCodec<?> c : ControlCodecs.all()) {
+      NotSerializableException e = assertThrows(NotSerializableException.class,
+          () -> proto.fromBinary(garbage, c.manifest()), c.manifest());
+      assertTrue(e.getMessage().contains("malformed '" + c.manifest() + "'"), e.getMessage());
+    }
+  }
+
+  @Test
   void toBinary_unmappedClass_isIllegalArgumentNamingTheFix() {
     record NotMapped(int n) implements WireMessage {}
 
@@ -121,7 +199,7 @@ class ProtoSerializerTest {
     Set<String> seen = new HashSet<>();
     for (ControlCodec<?> c : ControlCodecs.all()) {
       assertTrue(seen.add(c.manifest()), "duplicate manifest " + c.manifest());
-      assertTrue(c.manifest().matches("(coordinator|params|rollout|reward|learner|cluster)\\.[A-Za-z]+"),
+      assertTrue(c.manifest().matches("(coordinator|params|rollout|reward|learner|health|cluster)\\.[A-Za-z]+"),
           c.manifest());
     }
   }

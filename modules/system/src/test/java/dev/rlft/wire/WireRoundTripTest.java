@@ -155,6 +155,9 @@ class WireRoundTripTest {
     dev.rlft.health.HealthMonitor.ActorHealth actorHealth = new dev.rlft.health.HealthMonitor.ActorHealth(
         "pekko://rlft", "learner", "learner", "down", "stopped", "stopped", 1.5, -1, 0.0, 12.5, 0, 42, 99, 0,
         new LinkedHashMap<>(), ref());
+    dev.rlft.health.HealthMonitor.ActorHealth actorHealthWithGauges = new dev.rlft.health.HealthMonitor.ActorHealth(
+        "pekko://rlft@10.0.0.2:2552", "reward/$a", "reward", "late", "last heartbeat 3.1 s ago", "running", 3.1, 7,
+        0.0, -1.0, 2, -1, 1L << 40, 3, gauges, null);
     return Stream.of(
         Arguments.of("int[]", new int[] {0, -1, Integer.MAX_VALUE}),
         Arguments.of("long[]", new long[] {Long.MIN_VALUE, 0}),
@@ -241,20 +244,38 @@ class WireRoundTripTest {
         Arguments.of("HealthMonitor.HealthReport", new dev.rlft.health.HealthMonitor.HealthReport(1_700_000_000_000L,
             "runs/x", true, false, "down", "essential actor learner (learner) is down: stopped",
             arrayList(List.of(actorHealth)))),
+        Arguments.of("HealthMonitor.HealthReport with gauges", new dev.rlft.health.HealthMonitor.HealthReport(-1L,
+            "", true, true, "late", "", arrayList(List.of(actorHealthWithGauges, actorHealth)))),
+        Arguments.of("HealthMonitor.HealthReport empty", new dev.rlft.health.HealthMonitor.HealthReport(0L, "",
+            false, false, "ok", "the run has not started", new ArrayList<>())),
+        Arguments.of("HealthMonitor.ActorHealth without a ref", actorHealthWithGauges),
+        Arguments.of("HealthMonitor.Heartbeat without a ref nor gauges", new dev.rlft.health.HealthMonitor.Heartbeat(
+            "pekko://rlft", "learner", "learner", null, "finished", -1, 0.0, Double.NaN, 0, -1, 0, 0,
+            new LinkedHashMap<>())),
         Arguments.of("byte[]", new byte[] {0, -1, Byte.MAX_VALUE, Byte.MIN_VALUE}),
         Arguments.of("long[][]", new long[][] {{4, 8}, {}, {3}}),
         Arguments.of("WeightSnapshot with shapes", new WeightSnapshot(2, new String[] {"w", "b"},
             new float[][] {{1f, 2f, 3f, 4f, 5f, 6f}, {}}, WeightSnapshot.Kind.FULL, new long[][] {{2, 3}, {0}})),
         Arguments.of("WeightManifest", manifest),
-        Arguments.of("WeightManifest.TensorEntry", manifest.tensors()[0]),
-        Arguments.of("WeightManifest.TensorEntry[]", manifest.tensors()),
+        Arguments.of("WeightManifest without tensors", new WeightManifest(0, WeightSnapshot.Kind.FULL, 4,
+            new WeightManifest.TensorEntry[0], new int[0], WeightCodec.versionDigest(new WeightManifest.TensorEntry[0]))),
         Arguments.of("WeightReceiver.Offer", new WeightReceiver.Offer(manifest, ref())),
         Arguments.of("WeightReceiver.Offer with a data endpoint", new WeightReceiver.Offer(manifest, ref(), endpoint)),
-        Arguments.of("WeightDataPlane.DataEndpoint", endpoint),
+        Arguments.of("WeightReceiver.Offer with an eager stream",
+            new WeightReceiver.Offer(manifest, ref(), endpoint, -2, new int[] {0, 2})),
+        Arguments.of("WeightReceiver.Offer with an eager stream of no tensors",
+            new WeightReceiver.Offer(manifest, ref(), endpoint, Long.MIN_VALUE, new int[0])),
+        Arguments.of("WeightReceiver.Offer with eager tensors but no endpoint",
+            new WeightReceiver.Offer(manifest, ref(), null, -7, new int[] {1})),
         Arguments.of("WeightReceiver.Chunk", new WeightReceiver.Chunk(3, 0, 1, new byte[] {1, 2, 3, 4})),
         Arguments.of("WeightReceiver.Chunk empty", new WeightReceiver.Chunk(3, 0, 1, new byte[0])),
         Arguments.of("WeightSender.Request", new WeightSender.Request(5, 2, new int[] {0, 2}, 16)),
+        Arguments.of("WeightSender.Request on an eager stream", new WeightSender.Request(5, -2, new int[0], 0)),
         Arguments.of("WeightSender.Credit", new WeightSender.Credit(2, 12, 28)),
+        Arguments.of("WeightSender.Credit on an eager stream", new WeightSender.Credit(-3, 0, Long.MAX_VALUE)),
+        Arguments.of("WeightSender.Resend none", new WeightSender.Resend(Long.MIN_VALUE, new int[0])),
+        Arguments.of("WeightSender.DataUnavailable without a reason",
+            new WeightSender.DataUnavailable(Long.MIN_VALUE, 0L, null, true)),
         Arguments.of("WeightSender.Resend", new WeightSender.Resend(2, new int[] {3, 9})),
         Arguments.of("WeightSender.Complete", new WeightSender.Complete(5, true, null)),
         Arguments.of("WeightSender.DataUnavailable", new WeightSender.DataUnavailable(1L, -1L,
@@ -369,6 +390,26 @@ class WireRoundTripTest {
     }
 
     assertTrue(unbound.isEmpty(), "control messages not bound to rlft-proto in reference.conf: " + unbound);
+  }
+
+  @Test
+  void register_retiredIds_stayFree() {
+    // ids of messages that moved to Protobuf: a node still on the old table would read a new
+    // class under one of them as the old message
+    int[][] retired = {{201, 201}, {301, 303}, {305, 305}, {320, 321}, {340, 341}, {361, 364}, {380, 382},
+        {400, 402}, {421, 421}, {600, 604}, {642, 645}, {647, 657}};
+    Kryo registry = registryKryo();
+    List<String> reused = new ArrayList<>();
+    for (int[] range : retired) {
+      for (int id = range[0]; id <= range[1]; id++) {
+        Registration r = registry.getRegistration(id);
+        if (r != null) {
+          reused.add(id + " -> " + r.getType().getName());
+        }
+      }
+    }
+
+    assertTrue(reused.isEmpty(), "retired Kryo ids registered again: " + reused);
   }
 
   @Test
