@@ -15,6 +15,7 @@ import dev.rlft.rollout.RolloutWorker;
 import dev.rlft.steps.HackingSentinel;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.testing.TinyPolicy;
+import dev.rlft.testing.Weights;
 import dev.rlft.testing.WireChecked;
 import dev.rlft.train.AdamW;
 import java.nio.file.Path;
@@ -72,17 +73,6 @@ class GrpoResumeTest {
         AdamW.Config.defaults(), TinyPolicy.grpo(), null, 0, resume);
   }
 
-  private static double maxDifference(Map<String, float[]> a, Map<String, float[]> b) {
-    assertEquals(a.keySet(), b.keySet());
-    double max = 0;
-    for (String k : a.keySet()) {
-      for (int i = 0; i < a.get(k).length; i++) {
-        max = Math.max(max, Math.abs(a.get(k)[i] - b.get(k)[i]));
-      }
-    }
-    return max;
-  }
-
   @Test
   void resume_synchronousRun_endsWithTheWeightsOfTheUninterruptedRun() throws Exception {
     Path ckptDir = dir.resolve("grpo-latest");
@@ -107,7 +97,7 @@ class GrpoResumeTest {
     assertEquals(3, resumedRun.reports().get(0).step());
     assertEquals(2, resumedRun.reports().get(0).batchId(), "the resumed run must draw the next batch, not batch 0");
     assertEquals(3L * PROMPTS, resumedRun.result().finished().groups().trained());
-    double diff = maxDifference(straight.result().finalWeights().asMap(), resumedRun.result().finalWeights().asMap());
+    double diff = Weights.maxDifference(straight.result().finalWeights().asMap(), resumedRun.result().finalWeights().asMap());
     assertTrue(diff < 1e-6, "resumed weights differ from the uninterrupted run's by " + diff);
 
     // the moments matter: the same resume with fresh optimizer state ends elsewhere
@@ -115,7 +105,7 @@ class GrpoResumeTest {
     ckpt.optimizerState().forEach((k, v) -> zeroMoments.put(k, new float[v.length]));
     Outcome forgetful = run(3, 0, resumed(ckpt, new Learner.Resume(zeroMoments, 0, Map.of())),
         new Coordinator.Recovery(dir.resolve("forgetful").toString(), 0, cursor));
-    double forgetfulDiff = maxDifference(straight.result().finalWeights().asMap(),
+    double forgetfulDiff = Weights.maxDifference(straight.result().finalWeights().asMap(),
         forgetful.result().finalWeights().asMap());
     assertTrue(forgetfulDiff > 1e-5, "optimizer state made no difference (" + forgetfulDiff + "): test is blind");
   }

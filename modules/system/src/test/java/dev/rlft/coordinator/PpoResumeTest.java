@@ -21,6 +21,7 @@ import dev.rlft.steps.ProcessRewards;
 import dev.rlft.steps.StepSegmenter;
 import dev.rlft.system.LocalGrpoRun;
 import dev.rlft.testing.TinyPolicy;
+import dev.rlft.testing.Weights;
 import dev.rlft.testing.WireChecked;
 import dev.rlft.train.AdamW;
 import java.nio.file.Path;
@@ -115,17 +116,6 @@ class PpoResumeTest {
     return out;
   }
 
-  private static double maxDifference(Map<String, float[]> a, Map<String, float[]> b) {
-    assertEquals(a.keySet(), b.keySet());
-    double max = 0;
-    for (String k : a.keySet()) {
-      for (int i = 0; i < a.get(k).length; i++) {
-        max = Math.max(max, Math.abs(a.get(k)[i] - b.get(k)[i]));
-      }
-    }
-    return max;
-  }
-
   @Test
   void resume_ppoRun_endsWithThePolicyAndCriticOfTheUninterruptedRun_andNeedsBothOptimizers() throws Exception {
     Path ckptDir = dir.resolve("grpo-latest");
@@ -155,9 +145,9 @@ class PpoResumeTest {
     for (String key : List.of("loss", "value_loss", "explained_variance", "pg_loss", "kl")) {
       assertEquals(straightLast.metrics().get(key), again.reports().get(0).metrics().get(key), key + " of step 3");
     }
-    double policyDiff = maxDifference(straight.result().finalWeights().asMap(), again.result().finalWeights().asMap());
+    double policyDiff = Weights.maxDifference(straight.result().finalWeights().asMap(), again.result().finalWeights().asMap());
     assertTrue(policyDiff < 1e-6, "resumed policy differs from the uninterrupted run's by " + policyDiff);
-    double criticDiff = maxDifference(straight.result().critic().weights(), again.result().critic().weights());
+    double criticDiff = Weights.maxDifference(straight.result().critic().weights(), again.result().critic().weights());
     assertTrue(criticDiff < 1e-6, "resumed critic differs from the uninterrupted run's by " + criticDiff);
     assertEquals(straight.result().critic().optimizerSteps(), again.result().critic().optimizerSteps());
 
@@ -165,7 +155,7 @@ class PpoResumeTest {
     Outcome noPolicyMoments = run(3, resumed(ckpt, ckpt.critic(),
         new Learner.Resume(zeros(ckpt.optimizerState()), 0, Map.of())),
         new Coordinator.Recovery(dir.resolve("no-policy-moments").toString(), 0, cursor));
-    double forgetful = maxDifference(straight.result().finalWeights().asMap(),
+    double forgetful = Weights.maxDifference(straight.result().finalWeights().asMap(),
         noPolicyMoments.result().finalWeights().asMap());
     assertTrue(forgetful > 1e-5, "policy optimizer state made no difference (" + forgetful + "): test is blind");
 
@@ -173,7 +163,7 @@ class PpoResumeTest {
     Checkpoint.Critic freshCriticOptimizer = new Checkpoint.Critic(ckpt.critic().weights(), Map.of(), 0);
     Outcome noCriticMoments = run(3, resumed(ckpt, freshCriticOptimizer, policyState(ckpt)),
         new Coordinator.Recovery(dir.resolve("no-critic-moments").toString(), 0, cursor));
-    double criticForgetful = maxDifference(straight.result().critic().weights(),
+    double criticForgetful = Weights.maxDifference(straight.result().critic().weights(),
         noCriticMoments.result().critic().weights());
     assertTrue(criticForgetful > 1e-5, "critic optimizer state made no difference (" + criticForgetful
         + "): test is blind");
