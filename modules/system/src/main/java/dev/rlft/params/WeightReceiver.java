@@ -37,8 +37,15 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * told) and the receiver subscribes again when idle. An idle receiver that heard nothing for
  * {@code subscribe-interval} subscribes again, which finds a restarted parameter server.
  *
+ * <p>When an offer names a data endpoint, it connects there once per sender session; chunks then
+ * arrive as {@link LocalChunk}s from that connection's reading thread and are checked the same
+ * way. An offer that already carries an eager stream is taken without a request when it names
+ * exactly the tensors this receiver lacks; frames of such a stream that overtake their offer are
+ * held until it arrives.
+ *
  * <p>It holds only the digests of what its owner has, not the weights: each {@link Ready} carries
- * the tensors that changed, and the owner must apply every Ready (or merge those it skips).
+ * the tensors that changed, and the owner must apply every Ready (or merge those it skips). An
+ * owner that has copied a Ready's arrays may give them back ({@link Recycle}) to be filled again.
  */
 public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Command> {
 

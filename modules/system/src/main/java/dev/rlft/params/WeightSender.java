@@ -17,7 +17,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
  * The parameter server's side of one receiver's weight sync: offers each new version's manifest,
- * then streams the chunks the receiver asks for, never more than the receiver's credit allows.
+ * then streams the chunks the receiver asks for; over Artery never more than the receiver's credit
+ * allows.
  *
  * <p>The receiver drives the transfer ({@link WeightReceiver}): it answers an offer with a
  * {@link Request} naming the tensors it lacks and a first grant of credit, extends the credit as it
@@ -25,6 +26,12 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * the version is applied. Credit is cumulative ("chunks numbered below {@code grantedUpTo} may be
  * sent"), so a lost or repeated credit message does no harm. A newer version replaces the one in
  * flight: its offer goes out at once and chunks of the old stream stop.
+ *
+ * <p>To a receiver in another JVM, chunks go over a data connection ({@link WeightDataPlane})
+ * when it can connect: there TCP paces them, so the whole stream is queued on the link at once,
+ * and once the connection is up each new version starts at once as an eager stream (the tensors
+ * changed since the receiver's last confirmed version), which the receiver takes or replaces with
+ * a request of its own. If the connection fails, chunks go over Artery under credit again.
  *
  * <p>One session per receiver, a child of the parameter server; it stops when its receiver stops
  * or stays silent through every re-offer.
