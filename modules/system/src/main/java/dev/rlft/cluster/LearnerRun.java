@@ -88,6 +88,43 @@ final class LearnerRun {
     return null;
   }
 
+  /**
+   * Where the learner publishes: the params singleton when it runs on this node (the node has the
+   * {@code params} role and is its oldest member), so a version is handed over by reference; else
+   * an upstream parameter server on this node, registered for the singleton to follow by weight
+   * sync, so no whole snapshot crosses to another node.
+   */
+  private static ActorRef<ParameterServer.Command> publishTarget(ActorContext<Msg> ctx, ClusterSettings settings,
+      String incarnation) {
+    ActorRef<ParameterServer.Command> singleton = settings.has(Role.PARAMS)
+        ? Singletons.params(ctx.getSystem(), incarnation) : null;
+    String elsewhere = olderParamsNode(ctx);
+    if (singleton != null && elsewhere == null) {
+      return singleton;
+    }
+    ActorRef<ParameterServer.Command> upstream = ctx.spawn(ParameterServer.upstream(), "params-upstream");
+    ctx.getSystem().receptionist().tell(Receptionist.register(ServiceKeys.paramsUpstream(incarnation), upstream));
+    ctx.getLog().info("run {}: the parameter server singleton runs on {}; the learner publishes to {} on this node, "
+        + "which the singleton follows by weight sync", incarnation,
+        elsewhere != null ? "another node (" + elsewhere + ")" : "the params nodes", upstream.path());
+    return upstream;
+  }
+
+  /** The oldest up member with the params role when it is older than this node (it hosts the params singleton), or null. */
+  private static String olderParamsNode(ActorContext<?> ctx) {
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    org.apache.pekko.cluster.Member self = cluster.selfMember();
+    org.apache.pekko.cluster.Member oldest = null;
+    for (org.apache.pekko.cluster.Member m : cluster.state().getMembers()) {
+      boolean live = m.status() == MemberStatus.up() || m.status() == MemberStatus.leaving();
+      if (live && m.hasRole(Role.PARAMS.id()) && !m.uniqueAddress().equals(self.uniqueAddress())
+          && m.isOlderThan(self) && (oldest == null || m.isOlderThan(oldest))) {
+        oldest = m;
+      }
+    }
+    return oldest == null ? null : oldest.address().toString();
+  }
+
   private static final class Running {
     private final ActorContext<Msg> ctx;
     private final Consumer<StepReport> onStep;
@@ -114,7 +151,7 @@ final class LearnerRun {
           config.getConfig("rlft").root().render(ConfigRenderOptions.concise()));
       this.rolloutKey = ServiceKeys.rollout(incarnation);
       this.rewardKey = ServiceKeys.reward(incarnation);
-      ActorRef<ParameterServer.Command> params = Singletons.params(ctx.getSystem(), incarnation);
+      ActorRef<ParameterServer.Command> params = publishTarget(ctx, settings, incarnation);
       this.learner = Singletons.learner(ctx.getSystem(), incarnation, Learner.create(plan.learner(), params));
       ActorRef<RewardWorker.Command> rewards = ctx.spawn(
           Routers.group(rewardKey).withRoundRobinRouting(), "reward-router");

@@ -1,5 +1,6 @@
 package dev.rlft.cluster;
 
+import dev.rlft.params.ParameterServer;
 import dev.rlft.reward.RewardWorker;
 import dev.rlft.rollout.RolloutWorker;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
@@ -21,6 +22,14 @@ public final class ServiceKeys {
 
   /** A params node's host, which takes part in each run's parameter-server singleton. */
   public static final ServiceKey<RunSpec> PARAMS_HOST = ServiceKey.create(RunSpec.class, "rlft-params-host");
+
+  /**
+   * The parameter server on the learner node that the learner publishes to when the node does not
+   * host the run's params singleton; the singleton follows it by weight sync.
+   */
+  public static ServiceKey<ParameterServer.Command> paramsUpstream(String incarnation) {
+    return ServiceKey.create(ParameterServer.Command.class, "rlft-params-upstream-" + incarnation);
+  }
 
   public static ServiceKey<RolloutWorker.Command> rollout(String incarnation) {
     return ServiceKey.create(RolloutWorker.Command.class, "rlft-rollout-" + incarnation);

@@ -22,8 +22,14 @@ public final class Singletons {
 
   private Singletons() {}
 
+  /**
+   * The run's parameter server. It follows the learner node's upstream parameter server when one
+   * is listed under {@link ServiceKeys#paramsUpstream} (the learner node does not host it), and
+   * is published to directly otherwise.
+   */
   public static ActorRef<ParameterServer.Command> params(ActorSystem<?> system, String incarnation) {
-    return ClusterSingleton.get(system).init(SingletonActor.of(ParameterServer.create(), "params-" + incarnation)
+    return ClusterSingleton.get(system).init(SingletonActor.of(
+            ParameterServer.following(ServiceKeys.paramsUpstream(incarnation)), "params-" + incarnation)
         .withSettings(ClusterSingletonSettings.create(system).withRole(Role.PARAMS.id())));
   }
 

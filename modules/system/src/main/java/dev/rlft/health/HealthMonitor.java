@@ -104,8 +104,8 @@ public final class HealthMonitor extends AbstractBehavior<HealthMonitor.Command>
   public static final String DOWN = "down";
   public static final String ENDED = "ended";
 
-  private static final List<String> ROLE_ORDER = List.of("coordinator", "learner", "params", "rollout", "reward",
-      "step-reward", "learner-run", "params-host", "rollout-host", "reward-host");
+  private static final List<String> ROLE_ORDER = List.of("coordinator", "learner", "params", "params-upstream",
+      "rollout", "reward", "step-reward", "learner-run", "params-host", "rollout-host", "reward-host");
 
   private record Tick() implements Command, NoSerializationVerificationNeeded {}
 

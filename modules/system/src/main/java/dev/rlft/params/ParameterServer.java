@@ -15,6 +15,8 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Holds the latest versioned policy weights and pushes every new version to its subscribed weight
@@ -27,6 +29,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * <p>{@link GetWeights} still answers with whole snapshots in one message: for callers in the same
  * JVM (tests, the learner's node). It must not cross Artery with real model sizes.
+ *
+ * <p>A <em>following</em> server ({@link #following}) gets its versions from another parameter
+ * server, the upstream, instead of from {@link Publish}: it finds the upstream under a
+ * receptionist key, subscribes to it with a {@link WeightReceiver} child like a rollout worker
+ * does, and publishes each version it receives to its own receivers, with the upstream's version
+ * number, kind and tensor shapes. On a cluster the learner publishes to an upstream on its own
+ * node and the {@code params} singleton on another node follows it, so no whole snapshot crosses
+ * a node boundary; a singleton that moves to another node finds the upstream again and fetches
+ * its current version at once.
  */
 public final class ParameterServer extends AbstractBehavior<ParameterServer.Command> {
 
@@ -95,6 +106,13 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   private record SessionEnded(ActorRef<WeightReceiver.Command> receiver)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** The receptionist's listing of the upstream key (a following server only). */
+  private record UpstreamListed(Receptionist.Listing listing) implements Command, NoSerializationVerificationNeeded {}
+
+  /** A version from the upstream receiver of generation {@code upstream} (older generations are ignored). */
+  private record UpstreamReady(int upstream, WeightReceiver.Ready ready)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** A version's progress through the sessions that had it. */
   private static final class SyncRecord {
     final long version;
@@ -137,21 +155,70 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   private final ActorRef<WeightSender.Report> reports;
   private int sessionCount;
 
-  private ParameterServer(ActorContext<Command> context, WeightSyncSettings settings) {
+  /** The receptionist key of the upstream this server follows; null when it is published to directly. */
+  private final ServiceKey<Command> upstreamKey;
+  private ActorRef<Command> upstream;
+  private ActorRef<WeightReceiver.Command> upstreamReceiver;
+  private ActorRef<WeightReceiver.Ready> upstreamOwner;
+  /** Generation of the current upstream receiver: one more at each switch. */
+  private int upstreamGeneration;
+  /** Whether a version came from the current upstream yet. */
+  private boolean upstreamDelivered;
+  /**
+   * The whole state at the last version the upstream receiver delivered, in order, with shapes.
+   * These arrays are handed to {@link #onPublish} and never written or recycled afterwards.
+   */
+  private List<String> followedNames = List.of();
+  private Map<String, float[]> followedData = Map.of();
+  private List<long[]> followedShapes = List.of();
+
+  private ParameterServer(ActorContext<Command> context, WeightSyncSettings settings, ServiceKey<Command> upstreamKey) {
     super(context);
     this.settings = settings;
     this.frames = ArteryFrames.of(context.getSystem().settings().config());
     this.reports = context.messageAdapter(WeightSender.Report.class, SessionReport::new);
+    this.upstreamKey = upstreamKey;
+    if (upstreamKey != null) {
+      context.getSystem().receptionist().tell(Receptionist.subscribe(upstreamKey,
+          context.messageAdapter(Receptionist.Listing.class, UpstreamListed::new)));
+    }
   }
 
   /** A parameter server with the actor system's {@code rlft.weight-sync} settings. */
   public static Behavior<Command> create() {
     return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx,
-        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()))));
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()), null)));
   }
 
   public static Behavior<Command> create(WeightSyncSettings settings) {
-    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx, settings)));
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx, settings, null)));
+  }
+
+  /**
+   * A parameter server that the learner publishes to on its own node, for a {@link #following}
+   * server elsewhere to fetch from; it reports its health as {@value #UPSTREAM_HEALTH_ROLE}.
+   */
+  public static Behavior<Command> upstream() {
+    return dev.rlft.health.Health.monitored(UPSTREAM_HEALTH_ROLE, Behaviors.setup(ctx -> new ParameterServer(ctx,
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()), null)));
+  }
+
+  /** The health role of an {@link #upstream()} server. */
+  public static final String UPSTREAM_HEALTH_ROLE = "params-upstream";
+
+  /**
+   * A parameter server that follows the upstream server the receptionist lists under {@code
+   * upstream} (with the actor system's {@code rlft.weight-sync} settings); until one is listed, or
+   * when none ever is, it serves what is published to it directly.
+   */
+  public static Behavior<Command> following(ServiceKey<Command> upstream) {
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx,
+        WeightSyncSettings.fromConfig(ctx.getSystem().settings().config()), upstream)));
+  }
+
+  public static Behavior<Command> following(ServiceKey<Command> upstream, WeightSyncSettings settings) {
+    return dev.rlft.health.Health.monitored("params", Behaviors.setup(ctx -> new ParameterServer(ctx, settings,
+        upstream)));
   }
 
   @Override
@@ -171,7 +238,171 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
         })
         .onMessage(SessionReport.class, this::onReport)
         .onMessage(SessionEnded.class, this::onSessionEnded)
+        .onMessage(UpstreamListed.class, this::onUpstreamListed)
+        .onMessage(UpstreamReady.class, this::onUpstreamReady)
         .build();
+  }
+
+  /**
+   * Follows the listed upstream: the first one found, or a new one when the one followed is no
+   * longer listed. The listing includes unreachable nodes' upstreams, so one drops out only when
+   * it stopped (its run ended) or its node left the cluster; this server then keeps serving its
+   * latest version.
+   */
+  private Behavior<Command> onUpstreamListed(UpstreamListed l) {
+    Set<ActorRef<Command>> listed = l.listing().getAllServiceInstances(upstreamKey);
+    if (listed.isEmpty()) {
+      if (upstream != null) {
+        getContext().getLog().info("upstream parameter server {} is gone; serving version {} until another is listed",
+            upstream.path(), latestVersion());
+        getContext().stop(upstreamReceiver);
+        getContext().stop(upstreamOwner);
+        upstream = null;
+        upstreamReceiver = null;
+        upstreamOwner = null;
+        upstreamGeneration++;
+      }
+      return this;
+    }
+    if (upstream != null && listed.contains(upstream)) {
+      return this;
+    }
+    ActorRef<Command> next = listed.stream().min(java.util.Comparator.comparing(r -> r.path().toString()))
+        .orElseThrow();
+    if (upstream == null) {
+      getContext().getLog().info("following upstream parameter server {} (this server at version {})", next.path(),
+          latestVersion());
+    } else {
+      getContext().getLog().info("switching upstream parameter server from {} to {} (this server at version {})",
+          upstream.path(), next.path(), latestVersion());
+    }
+    follow(next);
+    return this;
+  }
+
+  /** Subscribes to {@code next} with a new receiver, in place of the one there was. */
+  private void follow(ActorRef<Command> next) {
+    if (upstreamReceiver != null) {
+      getContext().stop(upstreamReceiver);
+      getContext().stop(upstreamOwner);
+    }
+    upstream = next;
+    upstreamDelivered = false;
+    int generation = ++upstreamGeneration;
+    ActorRef<Command> self = getContext().getSelf();
+    // one owner per receiver, so a Ready still queued from a replaced receiver is told apart
+    upstreamOwner = getContext().spawn(Behaviors.<WeightReceiver.Ready>receiveMessage(r -> {
+      self.tell(new UpstreamReady(generation, r));
+      return Behaviors.same();
+    }), "upstream-ready-" + generation);
+    upstreamReceiver = getContext().spawn(WeightReceiver.create(next, upstreamOwner, settings),
+        "upstream-" + generation);
+  }
+
+  /**
+   * A version from the upstream: merges the tensors that changed into the state followed and
+   * publishes that version here, with the upstream's number, kind and shapes.
+   */
+  private Behavior<Command> onUpstreamReady(UpstreamReady u) {
+    if (u.upstream() != upstreamGeneration) {
+      return this;
+    }
+    WeightReceiver.Ready r = u.ready();
+    Map<String, float[]> data = new HashMap<>();
+    for (String name : r.names()) {
+      float[] a = r.changed().get(name);
+      if (a == null) {
+        a = followedData.get(name);
+      }
+      if (a == null) {
+        // a receiver's Ready carries what changed since its previous one and its first carries all, so
+        // this is a bug; a fresh receiver fetches the whole version again
+        getContext().getLog().error("upstream version {} keeps tensor '{}', which no earlier version delivered; "
+            + "subscribing again for the whole state", r.version(), name);
+        follow(upstream);
+        return this;
+      }
+      data.put(name, a);
+    }
+    followedNames = r.names();
+    followedData = data;
+    followedShapes = r.shapes();
+    if (!upstreamDelivered) {
+      upstreamDelivered = true;
+      long bytes = 0;
+      for (float[] a : data.values()) {
+        bytes += 4L * a.length;
+      }
+      getContext().getLog().info("upstream parameter server {}: version {} ({}, {} tensors, {} bytes)", upstream.path(),
+          r.version(), r.kind(), r.names().size(), bytes);
+    }
+    if (latest != null && r.version() <= latest.version()) {
+      getContext().getLog().debug("upstream version {} is not newer than {}", r.version(), latest.version());
+      return this;
+    }
+    String[] names = followedNames.toArray(new String[0]);
+    float[][] arrays = new float[names.length][];
+    long[][] shapes = new long[names.length][];
+    for (int i = 0; i < names.length; i++) {
+      arrays[i] = data.get(names[i]);
+      shapes[i] = followedShapes.get(i);
+    }
+    WeightSnapshot whole = new WeightSnapshot(r.version(), names, arrays, WeightSnapshot.Kind.FULL, shapes);
+    if (r.kind() == WeightSnapshot.Kind.FULL) {
+      return onPublish(new Publish(whole, null));
+    }
+    // adapters only: on top of the last full state this server holds, when it is still the base of this one
+    if (!baseUnder(whole)) {
+      base = whole;
+    }
+    Map<String, Integer> inBase = new HashMap<>();
+    for (int i = 0; i < base.names().length; i++) {
+      inBase.put(base.names()[i], i);
+    }
+    List<Integer> overlay = new ArrayList<>();
+    for (int i = 0; i < names.length; i++) {
+      Integer j = inBase.get(names[i]);
+      if (j == null || base.data()[j] != arrays[i]) {
+        overlay.add(i);
+      }
+    }
+    String[] on = new String[overlay.size()];
+    float[][] onData = new float[overlay.size()][];
+    long[][] onShapes = new long[overlay.size()][];
+    for (int k = 0; k < on.length; k++) {
+      on[k] = names[overlay.get(k)];
+      onData[k] = arrays[overlay.get(k)];
+      onShapes[k] = shapes[overlay.get(k)];
+    }
+    return onPublish(new Publish(new WeightSnapshot(r.version(), on, onData, WeightSnapshot.Kind.ADAPTERS, onShapes),
+        null));
+  }
+
+  /**
+   * Whether {@link #base} overlaid with {@code whole}'s adapters gives {@code whole}, in its order:
+   * the base holds the same tensors (the same arrays, where they are not adapters), and only
+   * adapters follow them.
+   */
+  private boolean baseUnder(WeightSnapshot whole) {
+    if (base == null || base.names().length > whole.names().length) {
+      return false;
+    }
+    for (int i = 0; i < base.names().length; i++) {
+      if (!base.names()[i].equals(whole.names()[i]) || !java.util.Arrays.equals(base.shape(i), whole.shape(i))
+          || (!WeightSnapshot.isAdapter(base.names()[i]) && base.data()[i] != whole.data()[i])) {
+        return false;
+      }
+    }
+    for (int i = base.names().length; i < whole.names().length; i++) {
+      if (!WeightSnapshot.isAdapter(whole.names()[i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private long latestVersion() {
+    return latest == null ? -1 : latest.version();
   }
 
   private Behavior<Command> onPublish(Publish p) {

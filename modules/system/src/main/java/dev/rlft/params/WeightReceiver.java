@@ -122,9 +122,10 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
    * @param bytes chunk bytes that arrived since the previous Ready, including those of versions
    *     that were replaced before they completed
    * @param syncNanos from this version's offer to its verification
+   * @param shapes the shape of every tensor of the version, in the order of {@code names}
    */
   public record Ready(long version, WeightSnapshot.Kind kind, Map<String, float[]> changed, List<String> names,
-      long bytes, long syncNanos, Stats stats) implements NoSerializationVerificationNeeded {}
+      long bytes, long syncNanos, Stats stats, List<long[]> shapes) implements NoSerializationVerificationNeeded {}
 
   /** A complete, checked tensor of a version that was replaced before it finished. */
   private record Staged(WeightManifest.TensorEntry entry, float[] data) {}
@@ -528,9 +529,11 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     WeightManifest.TensorEntry[] assembled = new WeightManifest.TensorEntry[entries.length];
     Map<String, float[]> changed = new LinkedHashMap<>();
     List<String> names = new ArrayList<>(entries.length);
+    List<long[]> shapes = new ArrayList<>(entries.length);
     for (int i = 0; i < entries.length; i++) {
       String name = entries[i].name();
       names.add(name);
+      shapes.add(entries[i].shape().clone());
       if (t.buffers[i] != null) {
         assembled[i] = entries[i];
         changed.put(name, t.buffers[i]);
@@ -566,7 +569,8 @@ public final class WeightReceiver extends AbstractBehavior<WeightReceiver.Comman
     transfer = null;
     t.sender.tell(new WeightSender.Complete(version, true, null));
     owner.tell(new Ready(version, t.manifest.kind(), Collections.unmodifiableMap(changed),
-        Collections.unmodifiableList(names), bytesSinceReady, System.nanoTime() - t.startNanos, stats()));
+        Collections.unmodifiableList(names), bytesSinceReady, System.nanoTime() - t.startNanos, stats(),
+        Collections.unmodifiableList(shapes)));
     bytesSinceReady = 0;
   }
 
