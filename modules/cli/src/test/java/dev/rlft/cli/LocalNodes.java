@@ -69,6 +69,7 @@ final class LocalNodes {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
         "-Dorg.slf4j.simpleLogger.log.dev.rlft.coordinator.Coordinator=debug",
         "-Dorg.slf4j.simpleLogger.log.dev.rlft.cluster=info",
+        "-Dorg.slf4j.simpleLogger.log.dev.rlft.params.ParameterServer=info",
         "-cp", System.getProperty("java.class.path"), "dev.rlft.cli.Main", "node", "--host", "127.0.0.1"));
     cmd.addAll(args);
     cmd.addAll(common);

@@ -158,8 +158,8 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
   /** The receptionist key of the upstream this server follows; null when it is published to directly. */
   private final ServiceKey<Command> upstreamKey;
   private ActorRef<Command> upstream;
-  private ActorRef<WeightReceiver.Command> upstreamReceiver;
-  private ActorRef<WeightReceiver.Ready> upstreamOwner;
+  /** The current upstream's link: owner of a receiver child ({@code weights}) subscribed to it. */
+  private ActorRef<WeightReceiver.Ready> upstreamLink;
   /** Generation of the current upstream receiver: one more at each switch. */
   private int upstreamGeneration;
   /** Whether a version came from the current upstream yet. */
@@ -255,11 +255,9 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
       if (upstream != null) {
         getContext().getLog().info("upstream parameter server {} is gone; serving version {} until another is listed",
             upstream.path(), latestVersion());
-        getContext().stop(upstreamReceiver);
-        getContext().stop(upstreamOwner);
+        getContext().stop(upstreamLink);
         upstream = null;
-        upstreamReceiver = null;
-        upstreamOwner = null;
+        upstreamLink = null;
         upstreamGeneration++;
       }
       return this;
@@ -282,21 +280,22 @@ public final class ParameterServer extends AbstractBehavior<ParameterServer.Comm
 
   /** Subscribes to {@code next} with a new receiver, in place of the one there was. */
   private void follow(ActorRef<Command> next) {
-    if (upstreamReceiver != null) {
-      getContext().stop(upstreamReceiver);
-      getContext().stop(upstreamOwner);
+    if (upstreamLink != null) {
+      getContext().stop(upstreamLink);
     }
     upstream = next;
     upstreamDelivered = false;
     int generation = ++upstreamGeneration;
     ActorRef<Command> self = getContext().getSelf();
-    // one owner per receiver, so a Ready still queued from a replaced receiver is told apart
-    upstreamOwner = getContext().spawn(Behaviors.<WeightReceiver.Ready>receiveMessage(r -> {
-      self.tell(new UpstreamReady(generation, r));
-      return Behaviors.same();
-    }), "upstream-ready-" + generation);
-    upstreamReceiver = getContext().spawn(WeightReceiver.create(next, upstreamOwner, settings),
-        "upstream-" + generation);
+    // a link per upstream, so that a Ready still queued from a replaced receiver is told apart; its
+    // receiver is named "weights", a large-message destination like a rollout worker's
+    upstreamLink = getContext().spawn(Behaviors.<WeightReceiver.Ready>setup(link -> {
+      link.spawn(WeightReceiver.create(next, link.getSelf(), settings), "weights");
+      return Behaviors.receiveMessage(r -> {
+        self.tell(new UpstreamReady(generation, r));
+        return Behaviors.same();
+      });
+    }), "upstream-" + generation);
   }
 
   /**
