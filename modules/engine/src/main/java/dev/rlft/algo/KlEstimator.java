@@ -1,6 +1,7 @@
 package dev.rlft.algo;
 
 import ai.djl.ndarray.NDArray;
+import dev.rlft.model.Scalars;
 import java.util.Objects;
 
 /**
@@ -42,7 +43,7 @@ public enum KlEstimator {
     @Override
     public NDArray value(NDArray logp, NDArray refLogp) {
       check(logp, refLogp);
-      return logp.sub(refLogp).square().mul(0.5f);
+      return Scalars.mul(logp.sub(refLogp).square(), 0.5);
     }
   },
 
@@ -67,7 +68,7 @@ public enum KlEstimator {
       NDArray minusD = logp.sub(refLogp).clip(-MAX_LOG_RATIO, MAX_LOG_RATIO);
       // Without expm1, float32 rounding can leave exp(d) - d - 1 a few ulps below 0 for |d| below
       // ~1e-3; the floor restores k3 >= 0 and only zeroes a gradient that is itself ~|d| there.
-      return minusD.neg().exp().add(minusD).sub(1f).maximum(0f);
+      return Scalars.maximum(minusD.neg().exp().add(minusD).sub(1f), 0);
     }
   };
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.rlft.model.Scalars;
 import java.util.Objects;
 
 /**
@@ -141,7 +142,7 @@ public final class PolicyLoss {
     NDArray clippedTerm = ratio.clip(1f - clipLow, 1f + clipHigh).mul(adv);
     NDArray pg = unclippedTerm.minimum(clippedTerm).neg();
     NDArray klTerm = withKl ? kl.value(logp, constant(refLogp, scope)) : null;
-    NDArray tokenLoss = withKl ? pg.add(klTerm.mul(beta)) : pg;
+    NDArray tokenLoss = withKl ? pg.add(Scalars.mul(klTerm, beta)) : pg;
     NDArray loss = aggregation.aggregate(tokenLoss, msk);
 
     float policyLoss = scalar(aggregation.aggregate(pg.stopGradient(), msk));

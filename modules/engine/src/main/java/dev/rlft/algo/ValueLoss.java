@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.rlft.model.Scalars;
 import java.util.Objects;
 
 /**
@@ -128,7 +129,7 @@ public final class ValueLoss {
     NDArray vClipped = values.maximum(old.sub(clipRange)).minimum(old.add(clipRange));
     NDArray unclippedError = values.sub(target).square();
     NDArray clippedError = vClipped.sub(target).square();
-    NDArray perToken = unclippedError.maximum(clippedError).mul(0.5f);
+    NDArray perToken = Scalars.mul(unclippedError.maximum(clippedError), 0.5);
     NDArray loss = aggregation.aggregate(perToken, msk);
     NDArray chosenClipped =
         clippedError.stopGradient().gt(unclippedError.stopGradient()).toType(DataType.FLOAT32, false);

@@ -314,7 +314,7 @@ public final class LlamaModel implements AutoCloseable {
         if (lora != null && adapters.containsKey(LoraConfig.aName(e.getKey()))) {
           NDArray a = adapters.get(LoraConfig.aName(e.getKey()));
           NDArray b = adapters.get(LoraConfig.bName(e.getKey()));
-          NDArray delta = b.matMul(a).mul(lora.scale());
+          NDArray delta = Scalars.mul(b.matMul(a), lora.scale());
           delta.attach(tmp);
           NDArray merged = w.add(delta);
           merged.attach(tmp);
@@ -502,7 +502,7 @@ public final class LlamaModel implements AutoCloseable {
         k = k.repeat(1, rep);
         v = v.repeat(1, rep);
       }
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hd)).add(bias);
+      NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1.0 / Math.sqrt(hd)).add(bias);
       NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, config.qDim());
       x = x.add(project(attn, p + "self_attn.o_proj"));
       h = rmsNorm(x, params.get(p + "post_attention_layernorm.weight"));
@@ -578,7 +578,7 @@ public final class LlamaModel implements AutoCloseable {
       in = x.getNDArrayInternal().dropout(x, lora.dropout(), true).singletonOrThrow();
     }
     NDArray low = linear(in, a);
-    return y.add(linear(low, adapters.get(module + ".lora_B.weight")).mul(lora.scale()));
+    return y.add(Scalars.mul(linear(low, adapters.get(module + ".lora_B.weight")), lora.scale()));
   }
 
   /** Hugging Face rotate-half RoPE: [x1, x2] -> [x1 cos - x2 sin, x2 cos + x1 sin]. */

@@ -27,7 +27,7 @@ public final class TokenLogProbs {
     }
     NDArray logits = model.forwardCausal(tokens).get(new NDIndex(":, :-1, :"));
     if (temperature != 1f) {
-      logits = logits.div(temperature);
+      logits = Scalars.div(logits, temperature);
     }
     NDArray lsm = logits.logSoftmax(-1);
     NDArray targets = tokens.get(new NDIndex(":, 1:")).expandDims(-1);

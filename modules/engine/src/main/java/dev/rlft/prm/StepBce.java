@@ -1,6 +1,7 @@
 package dev.rlft.prm;
 
 import ai.djl.ndarray.NDArray;
+import dev.rlft.model.Scalars;
 
 /**
  * Binary cross-entropy of step logits against step labels, averaged over steps.
@@ -40,7 +41,7 @@ public final class StepBce {
     check(logits.getShape().size(), targets.getShape().size());
     NDArray y = targets.stopGradient();
     NDArray softplusNegAbs = logits.abs().neg().exp().add(1).log();
-    return logits.maximum(0).sub(logits.mul(y)).add(softplusNegAbs).mean();
+    return Scalars.maximum(logits, 0).sub(logits.mul(y)).add(softplusNegAbs).mean();
   }
 
   private static void check(long n, long m) {

@@ -12,6 +12,7 @@ import dev.rlft.algo.TokenPolicyLoss;
 import dev.rlft.algo.ValueLoss;
 import dev.rlft.model.LlamaModel;
 import dev.rlft.model.NativeCompute;
+import dev.rlft.model.Scalars;
 import dev.rlft.model.TokenLogProbs;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -353,7 +354,7 @@ public final class PpoUpdate {
             config.clipHigh(), config.beta(), config.kl());
         ValueLoss.Result vf = ValueLoss.compute(values, oldValues, returns, mask, config.clipValue(),
             LossAggregation.TOKEN_MEAN);
-        NDArray loss = pg.loss().add(vf.loss().mul(config.vfCoef()));
+        NDArray loss = pg.loss().add(Scalars.mul(vf.loss(), config.vfCoef()));
         lossValue = loss.getFloat();
         if (Float.isFinite(lossValue)) {
           gc.backward(loss);

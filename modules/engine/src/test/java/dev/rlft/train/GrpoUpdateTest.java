@@ -11,8 +11,10 @@ import dev.rlft.algo.AdvantageEstimator;
 import dev.rlft.algo.KlEstimator;
 import dev.rlft.algo.LossAggregation;
 import dev.rlft.model.CharTokenizer;
+import dev.rlft.model.GcChurn;
 import dev.rlft.model.Generation;
 import dev.rlft.model.LlamaModel;
+import dev.rlft.model.LoraConfig;
 import dev.rlft.model.ModelConfig;
 import dev.rlft.model.PromptTemplate;
 import dev.rlft.model.Sampler;
@@ -59,6 +61,37 @@ class GrpoUpdateTest {
           rewards[i] > 0));
     }
     return out;
+  }
+
+  /**
+   * A LoRA update repeated with learning rate 0 gives the same loss and gradient every time, also
+   * while the garbage collector frees and overwrites direct buffers: the adapter scale, the
+   * attention scale and the KL weight stay alive for the backward pass ({@link
+   * dev.rlft.model.Scalars}).
+   */
+  @Test
+  void loraStep_repeatedAtZeroLearningRateWhileGarbageIsCollected_sameLossAndGradientEveryTime() throws Exception {
+    GrpoUpdate.Config zeroLr = new GrpoUpdate.Config(AdvantageEstimator.GRPO, 0.2f, 0.2f, 0.04f, KlEstimator.K3,
+        LossAggregation.TOKEN_MEAN, 0.9f, LrSchedule.constant(0f));
+    LoraConfig lora = new LoraConfig(4, 8f, 0f, Set.of("q_proj", "v_proj", "down_proj"));
+    try (NDManager root = NDManager.newBaseManager(); GcChurn churn = new GcChurn()) {
+      Map<String, float[]> w;
+      try (LlamaModel init = LlamaModel.initialize(TINY, 7, root, false)) {
+        w = init.exportWeights();
+      }
+      try (LlamaModel policy = LlamaModel.withLora(TINY, w, lora, null, 5, root, true);
+          AdamW opt = new AdamW(policy.trainableParameters(), NO_DECAY, root)) {
+        List<Trajectory> batch = sample(policy, root, 1f, 0f, 0f, 1f);
+        GrpoUpdate update = new GrpoUpdate(policy, null, opt, zeroLr, TOK.padId());
+        Map<String, Double> first = update.step(batch, GROUP);
+        assertTrue(first.get("grad_norm") > 0, "grad norm " + first.get("grad_norm"));
+        for (int i = 0; i < 20; i++) {
+          Map<String, Double> again = update.step(batch, GROUP);
+          assertEquals(first.get("loss"), again.get("loss"), "loss at repeat " + (i + 1));
+          assertEquals(first.get("grad_norm"), again.get("grad_norm"), "grad norm at repeat " + (i + 1));
+        }
+      }
+    }
   }
 
   @Test
