@@ -11,6 +11,12 @@ import java.util.Map;
  */
 final class PreparedVersion {
 
+  /**
+   * Each checking thread's buffer for a chunk's bytes: allocating (and zeroing) one per tensor cost
+   * more than checking a small version.
+   */
+  private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[0]);
+
   /** Digest and chunk CRCs of one array; reused while the same array stays in later versions. */
   private record Checked(WeightManifest.TensorEntry entry, int[] chunkCrcs) {}
 
@@ -73,7 +79,11 @@ final class PreparedVersion {
   private static void check(String name, float[] values, long[] shape, int chunkSize,
       WeightManifest.TensorEntry[] entries, int[][] crcs, int t) {
     int perChunk = chunkSize / 4;
-    byte[] buf = new byte[4 * Math.min(perChunk, Math.max(1, values.length))];
+    byte[] buf = SCRATCH.get();
+    if (buf.length < 4 * Math.min(perChunk, values.length)) {
+      buf = new byte[chunkSize];
+      SCRATCH.set(buf);
+    }
     int[] c = new int[(values.length + perChunk - 1) / perChunk];
     WeightCodec.TensorHasher hasher = new WeightCodec.TensorHasher();
     java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
