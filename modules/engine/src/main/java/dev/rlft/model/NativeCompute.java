@@ -6,15 +6,17 @@ import java.util.function.Supplier;
 /**
  * One lock for native tensor work in this JVM.
  *
- * <p>With DJL 0.33 / PyTorch 2.5.1 on CPU, a backward pass that runs while another thread runs
- * forward passes (a rollout worker sampling during a learner update) sometimes returns corrupted
- * gradients: in a reproduction, 1 in 4 to 1 in 10 backward passes of an unchanged model gave a
- * squared gradient norm of 1e22, infinity or NaN instead of the same value every time, with one
- * intra-op thread as with two, with or without the KV cache, with or without autograd enabled on
- * the sampling thread. The same loop under this lock gave the same value 60 times out of 60. The
- * root cause in the native layer is not known. Everything that computes with, creates or frees a
- * model's tensors (sampling, SFT and GRPO updates, weight import and export, model creation and
- * closing) therefore holds this lock; the lock is reentrant.
+ * <p>It was added when, with DJL 0.33 / PyTorch 2.5.1 on CPU, a backward pass that ran while
+ * another thread ran forward passes (a rollout worker sampling during a learner update) sometimes
+ * returned corrupted gradients: in a reproduction, 1 in 4 to 1 in 10 backward passes of an
+ * unchanged model gave a squared gradient norm of 1e22, infinity or NaN. The cause turned out to
+ * be the constants DJL wraps in Java direct buffers and autograd keeps for backward (see {@link
+ * Scalars}): the other thread's allocations reused their memory once it was collected. With those
+ * constants in PyTorch-owned memory, the same reproduction ({@code NativeComputeTest}) passed
+ * without the lock in 3 runs of 3. The lock stays until a longer soak shows that concurrent native
+ * work is safe: everything that computes with, creates or frees a model's tensors (sampling, SFT
+ * and GRPO updates, weight import and export, model creation and closing) holds it; it is
+ * reentrant.
  *
  * <p>Within one JVM, generation and training then interleave instead of running at once; rollout
  * workers in other JVMs (the multi-node deployment) are not affected.

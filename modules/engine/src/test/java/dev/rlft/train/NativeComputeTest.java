@@ -19,9 +19,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
- * Training while another thread samples gives the same gradients as training alone. Without
- * {@link dev.rlft.model.NativeCompute}, DJL 0.33 / PyTorch 2.5.1 corrupted about one backward pass
- * in four to ten in this setting (infinite or 1e22 gradient norms).
+ * Training while another thread samples gives the same gradients as training alone. Before {@link
+ * dev.rlft.model.Scalars}, without {@link dev.rlft.model.NativeCompute}'s lock, about one backward
+ * pass in four to ten came out corrupted in this setting (infinite or 1e22 gradient norms): the
+ * sampler's allocations reused the memory of constants autograd still needed.
  */
 class NativeComputeTest {
 
