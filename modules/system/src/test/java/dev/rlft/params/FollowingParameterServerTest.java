@@ -4,13 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.rlft.testing.Weights;
 import dev.rlft.testing.WireChecked;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -73,15 +73,6 @@ class FollowingParameterServerTest {
     return testKit.spawn(WeightReceiver.create(server, owner.ref(), SYNC), name("receiver"));
   }
 
-  private static float[] random(int n, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) r.nextGaussian();
-    }
-    return a;
-  }
-
   private static final Map<String, long[]> SHAPES = Map.of(
       "embed", new long[] {10, 8},
       "w", new long[] {4, 5, 2},
@@ -93,17 +84,17 @@ class FollowingParameterServerTest {
   /** Base weights of several shapes (multi-chunk, one empty), with values from {@code seed}. */
   private static Map<String, float[]> base(long seed) {
     Map<String, float[]> w = new LinkedHashMap<>();
-    w.put("embed", random(80, seed));
-    w.put("w", random(40, seed + 1));
+    w.put("embed", Weights.random(80, seed));
+    w.put("w", Weights.random(40, seed + 1));
     w.put("empty", new float[0]);
-    w.put("norm", random(8, seed + 2));
+    w.put("norm", Weights.random(8, seed + 2));
     return w;
   }
 
   private static Map<String, float[]> adapters(long seed) {
     Map<String, float[]> w = new LinkedHashMap<>();
-    w.put("w.lora_A.weight", random(10, seed));
-    w.put("w.lora_B.weight", random(8, seed + 1));
+    w.put("w.lora_A.weight", Weights.random(10, seed));
+    w.put("w.lora_B.weight", Weights.random(8, seed + 1));
     return w;
   }
 
@@ -155,7 +146,7 @@ class FollowingParameterServerTest {
     Map<String, float[]> held = assertHolds(Map.of(), first, v3);
 
     Map<String, float[]> v4 = new LinkedHashMap<>(v3);
-    v4.put("w", random(40, 99));
+    v4.put("w", Weights.random(40, 99));
     publish(upstream, snapshot(4, v4, WeightSnapshot.Kind.FULL));
     WeightReceiver.Ready second = owner.receiveMessage(WAIT);
     assertEquals(4, second.version());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import dev.rlft.testing.Weights;
 import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
@@ -15,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -112,20 +112,11 @@ class WeightSyncArteryTest {
     }
   }
 
-  private static float[] random(int n, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) r.nextGaussian();
-    }
-    return a;
-  }
-
   private static Map<String, float[]> sevenMegabytes() {
     Map<String, float[]> v = new LinkedHashMap<>();
-    v.put("model.embed_tokens.weight", random(1 << 20, 1));
-    v.put("model.layers.0.mlp.up_proj.weight", random(700_001, 2));
-    v.put("model.norm.weight", random(64, 3));
+    v.put("model.embed_tokens.weight", Weights.random(1 << 20, 1));
+    v.put("model.layers.0.mlp.up_proj.weight", Weights.random(700_001, 2));
+    v.put("model.norm.weight", Weights.random(64, 3));
     return v;
   }
 
@@ -199,11 +190,11 @@ class WeightSyncArteryTest {
 
       // sent on new connections, or (when a sender writes before it notices) resent over Artery
       Map<String, float[]> v1 = new LinkedHashMap<>(v0);
-      v1.put("model.embed_tokens.weight", random(1 << 20, 4));
+      v1.put("model.embed_tokens.weight", Weights.random(1 << 20, 4));
       nodes.publish(1, v1, Set.of("model.embed_tokens.weight"), 4L * (1 << 20));
 
       Map<String, float[]> v2 = new LinkedHashMap<>(v1);
-      v2.put("model.embed_tokens.weight", random(1 << 20, 5));
+      v2.put("model.embed_tokens.weight", Weights.random(1 << 20, 5));
       long before = plane.bytesSent();
       nodes.publish(2, v2, Set.of("model.embed_tokens.weight"), 4L * (1 << 20));
       assertEquals(4, plane.connectionsAdmitted(), "the cut connections were not replaced");

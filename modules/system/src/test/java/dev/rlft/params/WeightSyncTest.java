@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rlft.testing.Weights;
 import dev.rlft.testing.WireChecked;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -12,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -69,22 +69,13 @@ class WeightSyncTest {
     return testKit.spawn(WeightReceiver.create(server, owner.ref(), SYNC), name("receiver"));
   }
 
-  private static float[] random(int n, long seed) {
-    SplittableRandom r = new SplittableRandom(seed);
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) r.nextGaussian();
-    }
-    return a;
-  }
-
   /** Four tensors (1, 7 and 3 chunks, and an empty one), with values from {@code seed}. */
   private static Map<String, float[]> weights(long seed) {
     Map<String, float[]> w = new LinkedHashMap<>();
-    w.put("a", random(16, seed));
-    w.put("b", random(100, seed + 1));
+    w.put("a", Weights.random(16, seed));
+    w.put("b", Weights.random(100, seed + 1));
     w.put("empty", new float[0]);
-    w.put("c", random(40, seed + 2));
+    w.put("c", Weights.random(40, seed + 2));
     return w;
   }
 
@@ -487,15 +478,15 @@ class WeightSyncTest {
   /** A LoRA-shaped state: two base weights and the A and B adapters of one projection. */
   private static Map<String, float[]> base(long seed) {
     Map<String, float[]> w = new LinkedHashMap<>();
-    w.put("model.layers.0.self_attn.q_proj.weight", random(64, seed));
-    w.put("model.norm.weight", random(8, seed + 1));
+    w.put("model.layers.0.self_attn.q_proj.weight", Weights.random(64, seed));
+    w.put("model.norm.weight", Weights.random(8, seed + 1));
     return w;
   }
 
   private static Map<String, float[]> adapters(long seed) {
     Map<String, float[]> w = new LinkedHashMap<>();
-    w.put("model.layers.0.self_attn.q_proj.lora_A.weight", random(16, seed));
-    w.put("model.layers.0.self_attn.q_proj.lora_B.weight", random(16, seed + 1));
+    w.put("model.layers.0.self_attn.q_proj.lora_A.weight", Weights.random(16, seed));
+    w.put("model.layers.0.self_attn.q_proj.lora_B.weight", Weights.random(16, seed + 1));
     return w;
   }
 
@@ -579,9 +570,9 @@ class WeightSyncTest {
     TestProbe<WeightReceiver.Ready> owner = probe(WeightReceiver.Ready.class);
     ActorRef<WeightReceiver.Command> receiver = receiver(server, owner);
     Map<String, float[]> v0 = new LinkedHashMap<>();
-    v0.put("a", random(100, 1));
-    v0.put("b", random(100, 2));
-    v0.put("c", random(37, 3));
+    v0.put("a", Weights.random(100, 1));
+    v0.put("b", Weights.random(100, 2));
+    v0.put("c", Weights.random(37, 3));
     server.tell(new ParameterServer.Publish(WeightSnapshot.of(0, v0), null));
     WeightReceiver.Ready first = owner.receiveMessage(WAIT);
     List<float[]> given = new ArrayList<>(first.changed().values());
@@ -589,9 +580,9 @@ class WeightSyncTest {
     receiver.tell(new WeightReceiver.Recycle(List.of(given.get(0), given.get(1), given.get(2), new float[55])));
 
     Map<String, float[]> v1 = new LinkedHashMap<>();
-    v1.put("a", random(100, 4));
-    v1.put("b", random(100, 5));
-    v1.put("c", random(37, 6));
+    v1.put("a", Weights.random(100, 4));
+    v1.put("b", Weights.random(100, 5));
+    v1.put("c", Weights.random(37, 6));
     server.tell(new ParameterServer.Publish(WeightSnapshot.of(1, v1), null));
     WeightReceiver.Ready second = owner.receiveMessage(WAIT);
 

@@ -3,8 +3,9 @@ package dev.rlft.testing;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Map;
+import java.util.SplittableRandom;
 
-/** Comparing two sets of named weights in tests. */
+/** Making and comparing weights in tests. */
 public final class Weights {
 
   private Weights() {}
@@ -20,5 +21,15 @@ public final class Weights {
       }
     }
     return max;
+  }
+
+  /** {@code n} standard-normal values from {@code seed}. */
+  public static float[] random(int n, long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) r.nextGaussian();
+    }
+    return a;
   }
 }
