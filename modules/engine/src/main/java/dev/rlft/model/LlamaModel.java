@@ -150,20 +150,20 @@ public final class LlamaModel implements AutoCloseable {
       }
       w.put(name, data);
     }
-    return NativeCompute.locked(() -> new LlamaModel(config, parent, w, trainable, DataType.FLOAT32, null, null, 0));
+    return NativeCompute.run(() -> new LlamaModel(config, parent, w, trainable, DataType.FLOAT32, null, null, 0));
   }
 
   /** A model holding the given weights (names and sizes must match {@link #parameterShapes}). */
   public static LlamaModel fromWeights(
       ModelConfig config, Map<String, float[]> weights, NDManager parent, boolean trainable) {
-    return NativeCompute.locked(
+    return NativeCompute.run(
         () -> new LlamaModel(config, parent, weights, trainable, DataType.FLOAT32, null, null, 0));
   }
 
   /** As {@link #fromWeights(ModelConfig, Map, NDManager, boolean)} in another floating-point type (inference only). */
   public static LlamaModel fromWeights(
       ModelConfig config, Map<String, float[]> weights, NDManager parent, boolean trainable, DataType dtype) {
-    return NativeCompute.locked(() -> new LlamaModel(config, parent, weights, trainable, dtype, null, null, 0));
+    return NativeCompute.run(() -> new LlamaModel(config, parent, weights, trainable, dtype, null, null, 0));
   }
 
   /**
@@ -178,7 +178,7 @@ public final class LlamaModel implements AutoCloseable {
     if (lora == null) {
       throw new IllegalArgumentException("withLora needs a LoRA config");
     }
-    return NativeCompute.locked(
+    return NativeCompute.run(
         () -> new LlamaModel(config, parent, baseWeights, trainable, DataType.FLOAT32, lora, adapterWeights, seed));
   }
 
@@ -303,7 +303,7 @@ public final class LlamaModel implements AutoCloseable {
    * {@code W + (alpha / r) B A}, which a model without adapters reproduces exactly.
    */
   public Map<String, float[]> exportWeights() {
-    return NativeCompute.locked(this::exportWeightsLocked);
+    return NativeCompute.run(this::exportWeightsLocked);
   }
 
   private Map<String, float[]> exportWeightsLocked() {
@@ -329,7 +329,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /** The frozen base weights, unmerged (same as {@link #exportWeights} without adapters). */
   public Map<String, float[]> exportBaseWeights() {
-    return NativeCompute.locked(() -> {
+    return NativeCompute.run(() -> {
       Map<String, float[]> out = new LinkedHashMap<>();
       params.forEach((name, a) -> out.put(name, toFloats(a)));
       return out;
@@ -338,7 +338,7 @@ public final class LlamaModel implements AutoCloseable {
 
   /** The adapter matrices as Java arrays (what a LoRA weight sync moves); empty without LoRA. */
   public Map<String, float[]> exportAdapters() {
-    return NativeCompute.locked(() -> {
+    return NativeCompute.run(() -> {
       Map<String, float[]> out = new LinkedHashMap<>();
       adapters.forEach((name, a) -> out.put(name, toFloats(a)));
       return out;
@@ -386,7 +386,7 @@ public final class LlamaModel implements AutoCloseable {
     if (!unknown.isEmpty()) {
       throw new IllegalArgumentException("tensors not in this model: " + unknown);
     }
-    NativeCompute.locked(() -> {
+    NativeCompute.run(() -> {
       for (Map.Entry<String, float[]> e : tensors.entrySet()) {
         NDArray t = params.containsKey(e.getKey()) ? params.get(e.getKey()) : adapters.get(e.getKey());
         write(t, e.getValue());
@@ -395,7 +395,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private void overwrite(Map<String, NDArray> target, Map<String, float[]> weights, String what) {
-    NativeCompute.locked(() -> overwriteLocked(target, weights, what));
+    NativeCompute.run(() -> overwriteLocked(target, weights, what));
   }
 
   private void overwriteLocked(Map<String, NDArray> target, Map<String, float[]> weights, String what) {
@@ -603,6 +603,6 @@ public final class LlamaModel implements AutoCloseable {
 
   @Override
   public void close() {
-    NativeCompute.locked(manager::close);
+    NativeCompute.run(manager::close);
   }
 }

@@ -81,7 +81,7 @@ public final class Sampler {
 
   private static List<Generation> generate(
       LlamaModel model, List<int[]> prompts, SamplingParams params, Stops stops, boolean noCache, NDManager scope) {
-    return NativeCompute.locked(() -> generateLocked(model, prompts, params, stops, noCache, scope));
+    return NativeCompute.run(() -> generateLocked(model, prompts, params, stops, noCache, scope));
   }
 
   private static List<Generation> generateLocked(

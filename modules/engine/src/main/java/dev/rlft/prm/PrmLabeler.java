@@ -229,7 +229,7 @@ public final class PrmLabeler {
         }
       }
       Sampler.Stops stop = new Sampler.Stops(Set.of(tokenizer.eosId()), stops, tokenizer);
-      List<Generation> gens = NativeCompute.locked(() -> {
+      List<Generation> gens = NativeCompute.run(() -> {
         try (NDManager scope = model.manager().getParentManager().newSubManager()) {
           return Sampler.generate(model, prompts, params.withSeed(seed), stop, scope);
         }

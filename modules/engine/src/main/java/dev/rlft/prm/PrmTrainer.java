@@ -122,13 +122,13 @@ public final class PrmTrainer implements AutoCloseable {
       params.putAll(prm.backbone().trainableParameters());
     }
     params.putAll(prm.headParameters());
-    this.manager = NativeCompute.locked(() -> parent.newSubManager());
-    this.optimizer = NativeCompute.locked(() -> new AdamW(params, config.adam(), manager));
+    this.manager = NativeCompute.run(() -> parent.newSubManager());
+    this.optimizer = NativeCompute.run(() -> new AdamW(params, config.adam(), manager));
   }
 
   /** One optimizer step on {@code batch}; every intermediate array is freed before return. */
   public StepResult step(List<PrmExample> batch) {
-    return NativeCompute.locked(() -> stepLocked(batch));
+    return NativeCompute.run(() -> stepLocked(batch));
   }
 
   private StepResult stepLocked(List<PrmExample> batch) {
@@ -217,7 +217,7 @@ public final class PrmTrainer implements AutoCloseable {
 
   /** AdamW moments ("m/NAME", "v/NAME"), for a checkpoint. */
   public Map<String, float[]> optimizerState() {
-    return NativeCompute.locked(optimizer::exportState);
+    return NativeCompute.run(optimizer::exportState);
   }
 
   /** Saves the PRM with this trainer's optimizer state and step count. */
@@ -227,7 +227,7 @@ public final class PrmTrainer implements AutoCloseable {
 
   @Override
   public void close() {
-    NativeCompute.locked(() -> {
+    NativeCompute.run(() -> {
       optimizer.close();
       manager.close();
     });

@@ -32,8 +32,8 @@ import java.util.SplittableRandom;
  * PrmConfig.HeadKind#LM_TOKENS}). Both reduce to {@code sigmoid(logit)} of one logit per step,
  * which {@link #stepLogits(NDArray, int[][], boolean)} computes differentiably for training.
  *
- * <p>The PRM owns its backbone and head; {@link #close()} frees both. Native work holds {@link
- * NativeCompute}'s lock. Not thread-safe.
+ * <p>The PRM owns its backbone and head; {@link #close()} frees both. Native work goes through
+ * {@link NativeCompute#run}. Not thread-safe.
  */
 public final class ProcessRewardModel implements AutoCloseable, StepScorer {
 
@@ -119,7 +119,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
   /** A PRM on {@code backbone} (which it then owns) with the given {@code score.*} tensors (none for LM_TOKENS). */
   public static ProcessRewardModel withHead(
       LlamaModel backbone, Tokenizer tokenizer, PrmConfig config, Map<String, float[]> head) {
-    return NativeCompute.locked(() -> new ProcessRewardModel(backbone, tokenizer, config, head));
+    return NativeCompute.run(() -> new ProcessRewardModel(backbone, tokenizer, config, head));
   }
 
   /**
@@ -196,7 +196,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
 
   /** The head tensors as Java arrays ({@code score.weight}, {@code score.bias}); empty for LM_TOKENS. */
   public Map<String, float[]> exportHead() {
-    return NativeCompute.locked(() -> {
+    return NativeCompute.run(() -> {
       Map<String, float[]> out = new LinkedHashMap<>();
       head.forEach((name, a) -> out.put(name, a.toFloatArray()));
       return out;
@@ -286,7 +286,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
         rows[r] = encoded.get(chunk.get(r)).tokens();
         ends[r] = encoded.get(chunk.get(r)).stepEnds();
       }
-      float[] flat = NativeCompute.locked(() -> {
+      float[] flat = NativeCompute.run(() -> {
         try (NDManager scope = manager.newSubManager()) {
           NDArray tokens = LlamaModel.tokenArray(scope, rows, width, padId());
           return stepLogits(tokens, ends, false).toFloatArray();
@@ -325,7 +325,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
    * <p>SCALAR: {@code x = w . h + b}; LM_TOKENS: {@code x = (W[good] - W[bad]) . h =
    * logit[good] - logit[bad]}, so {@code sigmoid(x) = p(good) / (p(good) + p(bad))} under the
    * language-model head W. {@code h} is the final (normed) hidden state at a step's end position;
-   * padded positions are never read. Call under {@link NativeCompute}'s lock.
+   * padded positions are never read. Call through {@link NativeCompute#run}.
    *
    * @param tokens [B, T] int64 ids
    * @param stepEnds per row, the step end positions (each &lt; T), in order
@@ -387,7 +387,7 @@ public final class ProcessRewardModel implements AutoCloseable, StepScorer {
 
   @Override
   public void close() {
-    NativeCompute.locked(() -> {
+    NativeCompute.run(() -> {
       manager.close();
       backbone.close();
     });

@@ -85,7 +85,7 @@ public final class GrpoUpdate {
    *     than {@link #MAX_CONSECUTIVE_SKIPS} in a row is an error)
    */
   public Map<String, Double> step(List<Trajectory> batch, int groupSize) {
-    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize, null));
+    return dev.rlft.model.NativeCompute.run(() -> stepLocked(batch, groupSize, null));
   }
 
   /**
@@ -105,7 +105,7 @@ public final class GrpoUpdate {
             + " completion tokens but " + tokenAdvantages.get(i).length + " advantages");
       }
     }
-    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch, groupSize, tokenAdvantages));
+    return dev.rlft.model.NativeCompute.run(() -> stepLocked(batch, groupSize, tokenAdvantages));
   }
 
   private Map<String, Double> stepLocked(List<Trajectory> batch, int groupSize, List<float[]> tokenAdvantages) {

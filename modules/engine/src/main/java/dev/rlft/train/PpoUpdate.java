@@ -276,7 +276,7 @@ public final class PpoUpdate {
       rewards[i] = align(tokenRewards.get(i), starts[i], sb.width());
       oldLogp[i] = align(batch.get(i).logprobs(), starts[i], sb.width());
     }
-    float[][][] scored = NativeCompute.locked(() -> {
+    float[][][] scored = NativeCompute.run(() -> {
       try (NDManager scope = policy.manager().getParentManager().newSubManager()) {
         NDArray tokens = sb.tokens(scope, pad);
         float[][] values = rows(critic.values(tokens).stopGradient().toFloatArray(), mask);
@@ -320,7 +320,7 @@ public final class PpoUpdate {
    */
   public Map<String, Double> step(Batch batch) {
     Objects.requireNonNull(batch, "batch");
-    return NativeCompute.locked(() -> stepLocked(batch));
+    return NativeCompute.run(() -> stepLocked(batch));
   }
 
   private Map<String, Double> stepLocked(Batch b) {

@@ -63,7 +63,7 @@ public final class SftTrainer {
 
   /** One optimizer step on {@code batch}; every intermediate array is freed before return. */
   public StepResult step(List<Problem> batch) {
-    return dev.rlft.model.NativeCompute.locked(() -> stepLocked(batch));
+    return dev.rlft.model.NativeCompute.run(() -> stepLocked(batch));
   }
 
   private StepResult stepLocked(List<Problem> batch) {

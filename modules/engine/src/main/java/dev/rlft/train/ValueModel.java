@@ -108,7 +108,7 @@ public final class ValueModel implements AutoCloseable {
 
   /** A critic on {@code backbone} (which it then owns) with the given head tensors ({@link #exportHead()}). */
   public static ValueModel withHead(LlamaModel backbone, Map<String, float[]> head) {
-    return NativeCompute.locked(() -> new ValueModel(backbone, head));
+    return NativeCompute.run(() -> new ValueModel(backbone, head));
   }
 
   /**
@@ -132,7 +132,7 @@ public final class ValueModel implements AutoCloseable {
   /**
    * Values of every state of right-padded sequences: {@code [B, T-1]} float32 in the manager of
    * {@code tokens}, differentiable with respect to {@link #trainableParameters()} under a gradient
-   * collector. Entries at padding are finite but meaningless. Call under {@link NativeCompute}'s lock.
+   * collector. Entries at padding are finite but meaningless. Call through {@link NativeCompute#run}.
    *
    * @param tokens {@code [B, T]} int64, each row starting with BOS, {@code T >= 2}
    */
@@ -168,7 +168,7 @@ public final class ValueModel implements AutoCloseable {
 
   /** The head tensors as Java arrays, for {@link #withHead} and checkpoints. */
   public Map<String, float[]> exportHead() {
-    return NativeCompute.locked(() -> {
+    return NativeCompute.run(() -> {
       Map<String, float[]> out = new LinkedHashMap<>();
       head.forEach((name, a) -> out.put(name, a.toFloatArray()));
       return out;
@@ -222,7 +222,7 @@ public final class ValueModel implements AutoCloseable {
 
   @Override
   public void close() {
-    NativeCompute.locked(() -> {
+    NativeCompute.run(() -> {
       manager.close();
       backbone.close();
     });

@@ -260,7 +260,7 @@ class ProcessRewardModelTest {
 
   /** Runs {@code f} on one unpadded row and returns its output as floats. */
   private static float[] oneRow(NDManager root, int[] tokens, java.util.function.Function<NDArray, NDArray> f) {
-    return NativeCompute.locked(() -> {
+    return NativeCompute.run(() -> {
       try (NDManager scope = root.newSubManager()) {
         return f.apply(LlamaModel.tokenArray(scope, new int[][] {tokens}, tokens.length, 0)).toFloatArray();
       }

@@ -68,7 +68,7 @@ final class PpoFixtures {
       starts[i] = prompts.get(i).length;
     }
     SequenceBatch sb = new SequenceBatch(seqs, starts);
-    float[] flat = NativeCompute.locked(() -> {
+    float[] flat = NativeCompute.run(() -> {
       try (NDManager scope = model.manager().getParentManager().newSubManager()) {
         NDArray logp = TokenLogProbs.of(model, sb.tokens(scope, TOK.padId()), 1f, false).logp();
         return logp.stopGradient().toFloatArray();

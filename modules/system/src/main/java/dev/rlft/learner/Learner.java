@@ -255,7 +255,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
     }
     this.optimizer = new AdamW(policy.trainableParameters(), init.adam(), manager);
     if (init.resume() != null) {
-      dev.rlft.model.NativeCompute.locked(
+      dev.rlft.model.NativeCompute.run(
           () -> optimizer.importState(init.resume().optimizerState(), init.resume().optimizerSteps()));
     }
     this.ppo = init.ppo();
@@ -269,7 +269,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       Checkpoint.Critic saved = ppo.critic();
       this.critic = saved == null ? ValueModel.fromWeights(init.model(), init.weights(), null, ppo.seed(), manager)
           : ValueModel.fromExport(init.model(), saved.weights(), manager, true);
-      this.criticOptimizer = NativeCompute.locked(() -> {
+      this.criticOptimizer = NativeCompute.run(() -> {
         AdamW opt = new AdamW(critic.trainableParameters(), init.adam(), manager);
         if (saved != null && !saved.optimizerState().isEmpty()) {
           opt.importState(saved.optimizerState(), saved.optimizerSteps());
@@ -336,7 +336,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
           return this;
         })
         .onSignal(PostStop.class, s -> {
-          dev.rlft.model.NativeCompute.locked(manager::close);
+          dev.rlft.model.NativeCompute.run(manager::close);
           return this;
         })
         .build();
@@ -392,7 +392,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       return new CriticState(version, new LinkedHashMap<>(), new LinkedHashMap<>(), 0, "this learner has no critic (GRPO)");
     }
     return new CriticState(version, new LinkedHashMap<>(critic.exportWeights()),
-        new LinkedHashMap<>(NativeCompute.locked(criticOptimizer::exportState)),
+        new LinkedHashMap<>(NativeCompute.run(criticOptimizer::exportState)),
         criticOptimizer.steps(), null);
   }
 
@@ -401,7 +401,7 @@ public final class Learner extends AbstractBehavior<Learner.Command> {
       Map<String, String> metadata = new LinkedHashMap<>(s.metadata());
       // the KL weight in force, GRPO's or PPO's: the sentinel may have raised it
       metadata.put(BETA_KEY, Float.toString(update != null ? update.config().beta() : ppoUpdate.config().beta()));
-      Map<String, float[]> moments = NativeCompute.locked(optimizer::exportState);
+      Map<String, float[]> moments = NativeCompute.run(optimizer::exportState);
       Checkpoint.Critic saved = critic == null ? null : criticState().toCheckpoint();
       if (policy.lora() != null) {
         new Checkpoint(policy.config(), tokenizer, policy.exportBaseWeights(), moments,

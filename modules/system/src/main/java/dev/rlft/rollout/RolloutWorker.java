@@ -158,11 +158,11 @@ public final class RolloutWorker extends AbstractBehavior<RolloutWorker.Command>
         })
         .onMessageEquals(Signal.WEIGHTS_TIMEOUT, this::onWeightsTimeout)
         .onSignal(PostStop.class, s -> {
-          dev.rlft.model.NativeCompute.locked(manager::close);
+          dev.rlft.model.NativeCompute.run(manager::close);
           return this;
         })
         .onSignal(PreRestart.class, s -> {
-          dev.rlft.model.NativeCompute.locked(manager::close);
+          dev.rlft.model.NativeCompute.run(manager::close);
           return this;
         })
         .build();
