@@ -60,9 +60,4 @@ public final class NativeCompute {
   public static boolean serialized() {
     return SERIALIZE;
   }
-
-  /** Whether the calling thread holds the lock (for assertions in tests). */
-  public static boolean heldByCurrentThread() {
-    return LOCK.isHeldByCurrentThread();
-  }
 }
