@@ -18,6 +18,10 @@ import ai.djl.ndarray.NDArray;
  *
  * <p>{@code add} and {@code sub} of a number save nothing for backward and are safe as they are;
  * {@code clip} passes its bounds as native scalars and is safe too.
+ *
+ * <p>The copy is made also where no gradient flows (sampling): it is one more small native call
+ * per use, and a shortcut on DJL's {@code hasGradient()} is wrong, since it answers false for
+ * intermediate tensors of a graph (tried: the corrupted gradients came back).
  */
 public final class Scalars {
 
